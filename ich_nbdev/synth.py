@@ -19,13 +19,13 @@ __all__ = ['SYNTH_VERSION', 'TRUTH_JSON', 'TRUTH_TABLE', 'SUBTYPE_FREQ', 'QUIRKS
            'kaggle_csvs', 'make_synth', 'load_synth_truth', 'synth_series_hu', 'synth_hu', 'demo_data', 'synth_cli',
            'show_synth']
 
-# %% ../nbs/02_synth.ipynb #33d35c12
-SYNTH_VERSION = 1       # bump when the output of a given seed changes
+# %% ../nbs/02_synth.ipynb #b316a790
+SYNTH_VERSION = 2       # bump when the output of a given seed changes
 TRUTH_JSON, TRUTH_TABLE = 'synth_truth.json', 'synth_truth.parquet'
 SUBTYPE_FREQ = dict(epidural=.08, intraparenchymal=.25, intraventricular=.15, subarachnoid=.25, subdural=.27)
 QUIRKS = ('intercept12', 'multi_window', 'odd_size', 'tilted', 'corrupt')
 HU_RANGE = (-1000, 3071)   # every encoding below (and the 12-bit fix) represents this range exactly
-MIN_AREA_MM2 = 20.         # a lesion smaller than this in a slice is neither drawn nor labelled there
+MIN_AREA_MM2 = 40.         # a lesion smaller than this in a slice is neither drawn nor labelled there
 
 # %% ../nbs/02_synth.ipynb #fd23d212
 def _soft(d, px): return np.clip(0.5 - d/px, 0, 1).astype(np.float32)
@@ -59,7 +59,7 @@ def _hex_ids(rng, n, k, taken):
         if s not in taken: taken.add(s); out.append(s)
     return out
 
-# %% ../nbs/02_synth.ipynb #a5bf5725
+# %% ../nbs/02_synth.ipynb #576e6941
 _LEN = dict(epidural=(3, 6), intraparenchymal=(2, 6), intraventricular=(2, 6), subarachnoid=(3, 8), subdural=(4, 10))
 
 def _vent_factor(t, anat):
@@ -82,8 +82,8 @@ def _lesion(rng, kind, ts, anat):
     L = min(int(rng.integers(_LEN[kind][0], _LEN[kind][1] + 1)), len(idx))
     i0 = int(idx[0] + rng.integers(0, len(idx) - L + 1))
     les = dict(kind=kind, i0=i0, i1=i0 + L - 1, hu=float(rng.uniform(55, 80)), angle=float(rng.uniform(-np.pi, np.pi)))
-    if kind == 'epidural': les.update(half=rng.uniform(.25, .45), thick=rng.uniform(9, 18))
-    if kind == 'subdural': les.update(half=rng.uniform(.6, 1.1), thick=rng.uniform(5, 11))
+    if kind == 'epidural': les.update(half=rng.uniform(.3, .5), thick=rng.uniform(12, 22))
+    if kind == 'subdural': les.update(half=rng.uniform(.6, 1.1), thick=rng.uniform(6, 13))
     if kind == 'intraparenchymal': les.update(rc=rng.uniform(.15, .55), radius=rng.uniform(7, 16),
                                               b1=rng.uniform(0, 6.3), b2=rng.uniform(0, 6.3), edema=rng.uniform(2, 4))
     if kind == 'intraventricular': les.update(side=int(rng.integers(-1, 2)), fill=rng.uniform(.35, 1))
@@ -108,7 +108,7 @@ def _plan_lesions(rng, series, pos_rate):
             new = hit.copy(); new[les['i0']:les['i1']+1] = True
             excess = new.sum() - hit.sum() - (target - pos)
             if excess > 0:   # shorten the lesion so the split does not overshoot its target
-                les['i1'] -= excess
+                les['i1'] -= int(excess)
                 if les['i1'] - les['i0'] < 1: break
                 new = hit.copy(); new[les['i0']:les['i1']+1] = True
             pos += new.sum() - hit.sum(); hit = new; s['lesions'].append(les)
@@ -394,8 +394,12 @@ def kaggle_csvs(truth, seed=0, n_dup=2):
     te = te.iloc[rng.permutation(len(te))]
     return _long(tr.image_id.values, tr[LABELS].values.astype(int)), _long(te.image_id.values)
 
-# %% ../nbs/02_synth.ipynb #9a02a72a
+# %% ../nbs/02_synth.ipynb #db12544b
 def _synth_params(n_studies, n_test_studies, slices, size, seed, pos_rate, quirk_rate, n_corrupt):
+    "Checked, JSON-able parameters of a synthetic set."
+    if not (2 <= int(slices[0]) <= int(slices[1])): raise ValueError(f'slices={slices}: need 2 <= min <= max')
+    if int(size) < 32: raise ValueError(f'size={size}: need at least 32 pixels')
+    if not (0 <= pos_rate <= 1 and 0 <= quirk_rate <= 1): raise ValueError(f'pos_rate={pos_rate}, quirk_rate={quirk_rate}: need rates in [0, 1]')
     return dict(n_studies=int(n_studies), n_test_studies=int(n_test_studies), slices=[int(s) for s in slices], size=int(size),
                 seed=int(seed), pos_rate=float(pos_rate), quirk_rate=float(quirk_rate), n_corrupt=int(n_corrupt))
 
@@ -420,7 +424,7 @@ def _summary(truth, plans, vis, params, h, out, dt):
                 n_series=len(plans), n_patients=truth.patient_id.nunique(), pos_rate=float(tr['any'].mean()),
                 label_counts={l: int(tr[l].sum()) for l in LABELS}, quirks=quirks, lesions=lesions, time_s=round(dt, 2))
 
-# %% ../nbs/02_synth.ipynb #9e7aade7
+# %% ../nbs/02_synth.ipynb #5b5d01a5
 def make_synth(out_dir, n_studies=12, n_test_studies=3, slices=(24, 36), size=256, seed=0, pos_rate=0.14, quirk_rate=0.2,
                n_corrupt=1, overwrite=False, progress=False) -> dict:
     "Write a synthetic RSNA 2019 data set (Kaggle layout) into `out_dir`; returns the summary (also `synth_truth.json`)."
@@ -434,6 +438,7 @@ def make_synth(out_dir, n_studies=12, n_test_studies=3, slices=(24, 36), size=25
         from fastprogress.fastprogress import progress_bar
         it = progress_bar(plans, leave=False)
     rows, vis = [], []
+    for sub in (KAGGLE.train_dir, KAGGLE.test_dir): (out/sub).mkdir(parents=True, exist_ok=True)
     for p in it:
         r, v = write_series(p, out); rows += r; vis.append(v)
     truth = pd.DataFrame(rows)
