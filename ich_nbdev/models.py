@@ -11,10 +11,11 @@ import torchvision, timm
 from .core import N_CLASSES, atomic_write
 
 # %% auto #0
-__all__ = ['ORIGINAL_ARCHS', 'DEMO_ARCH', 'FORMAT', 'ICHModel', 'DenseNet121_change_avg', 'DenseNet169_change_avg',
-           'se_resnext101_32x4d', 'TimmModel', 'PretrainedWeightsError', 'create_model', 'model_splitter',
-           'unwrap_model', 'CheckpointError', 'read_checkpoint', 'normalise_keys', 'check_state_dict',
-           'load_checkpoint', 'save_checkpoint', 'infer_arch', 'load_model']
+__all__ = ['ORIGINAL_ARCHS', 'DEMO_ARCH', 'FORMAT', 'RELEASE_SIZES', 'ICHModel', 'DenseNet121_change_avg',
+           'DenseNet169_change_avg', 'se_resnext101_32x4d', 'TimmModel', 'PretrainedWeightsError', 'create_model',
+           'model_splitter', 'unwrap_model', 'CheckpointError', 'read_checkpoint', 'normalise_keys', 'check_state_dict',
+           'load_checkpoint', 'save_checkpoint', 'infer_arch', 'load_model', 'release_path', 'legacy_densenet_keys',
+           'save_release_checkpoint']
 
 # %% ../nbs/05_models.ipynb #da6ba4ec
 class ICHModel(nn.Module):
@@ -33,7 +34,7 @@ class ICHModel(nn.Module):
         f = self.features(x)
         return f, self.head()(f)
 
-# %% ../nbs/05_models.ipynb #75f9806b
+# %% ../nbs/05_models.ipynb #bd2a4ccb
 class _DenseNetChangeAvg(ICHModel):
     "torchvision DenseNet `.features` under attribute `<tv_name>`, ReLU, global average pool, `mlp`."
     tv_name, n_features = '', 0
@@ -48,7 +49,7 @@ class _DenseNetChangeAvg(ICHModel):
     def body(self) -> nn.Module: return getattr(self, self.tv_name)
     def features(self, x): return F.adaptive_avg_pool2d(F.relu(self.body()(x)), 1).flatten(1)
     def head(self): return self.mlp
-    def cam_layer(self): return self.body().denseblock4
+    def cam_layer(self): return self.body().norm5
 
 class DenseNet121_change_avg(_DenseNetChangeAvg):
     "The original DenseNet121 model: keys `densenet121.*`, `mlp.weight`, `mlp.bias`."
@@ -114,9 +115,9 @@ def _pretrained_errors(arch, lib, pretrained):
             f'{arch}: could not load ImageNet weights through {lib} ({type(e).__name__}: {e}). '
             f'No network and no cached copy? {_cache_hint(lib)}; or use pretrained=False.') from e
 
-# %% ../nbs/05_models.ipynb #595cb338
+# %% ../nbs/05_models.ipynb #23d3889a
 ORIGINAL_ARCHS = {c.arch: c for c in (DenseNet121_change_avg, DenseNet169_change_avg, se_resnext101_32x4d)}
-DEMO_ARCH = 'resnet18'  # the small timm backbone of the CPU demo (see benchmarks/RESULTS.md)
+DEMO_ARCH = 'resnet10t'  # the small timm backbone of the CPU demo (see benchmarks/RESULTS.md)
 
 def create_model(name, pretrained=False, n_out=N_CLASSES, **kwargs) -> ICHModel:
     "The original backbone `name` (see `ORIGINAL_ARCHS`) or any timm model, with `n_out` outputs."
@@ -268,3 +269,21 @@ def load_model(fn, arch=None, n_out=None, **kwargs) -> tuple[ICHModel, dict]:
     model = create_model(arch, pretrained=False, n_out=n_out, **kwargs)
     model.load_state_dict(check_state_dict(model, sd, fn), strict=True)
     return model.eval(), meta
+
+# %% ../nbs/05_models.ipynb #8ce1c839
+RELEASE_SIZES = {'DenseNet121_change_avg': 512, 'DenseNet169_change_avg': 256, 'se_resnext101_32x4d': 256}
+
+def release_path(models_dir, arch, fold) -> Path:
+    "Where the original release keeps fold `fold` of `arch`: `<models_dir>/<arch>_<size>/model_epoch_best_<fold>.pth`."
+    return Path(models_dir)/f'{arch}_{RELEASE_SIZES[arch]}'/f'model_epoch_best_{fold}.pth'
+
+def legacy_densenet_keys(sd) -> dict:
+    "`sd` with dense-layer keys in the old torchvision naming (`norm1` -> `norm.1`, `conv2` -> `conv.2`, ...)."
+    return {re.sub(r'(denselayer\d+\.(?:norm|relu|conv))([12])\.', r'\1.\2.', k): v for k, v in sd.items()}
+
+def save_release_checkpoint(model, fn, epoch=0, val_loss=0.0, old_names=False) -> Path:
+    "Save `model` as the original release did: `{epoch, state_dict, valLoss}` from `DataParallel` (keys `module.*`)."
+    sd = nn.DataParallel(unwrap_model(model)).state_dict()
+    if old_names: sd = legacy_densenet_keys(sd)
+    with atomic_write(fn, 'wb') as f: torch.save({'epoch': epoch, 'state_dict': sd, 'valLoss': val_loss}, f)
+    return Path(fn)
