@@ -19,16 +19,16 @@ __all__ = ['SYNTH_VERSION', 'TRUTH_JSON', 'TRUTH_TABLE', 'SUBTYPE_FREQ', 'QUIRKS
            'kaggle_csvs', 'make_synth', 'load_synth_truth', 'synth_series_hu', 'synth_hu', 'demo_data', 'synth_cli',
            'show_synth']
 
-# %% ../nbs/02_synth.ipynb #b316a790
-SYNTH_VERSION = 2       # bump when the output of a given seed changes
+# %% ../nbs/02_synth.ipynb #3a1f2b6d
+SYNTH_VERSION = 4       # bump when the output of a given seed changes
 TRUTH_JSON, TRUTH_TABLE = 'synth_truth.json', 'synth_truth.parquet'
 SUBTYPE_FREQ = dict(epidural=.08, intraparenchymal=.25, intraventricular=.15, subarachnoid=.25, subdural=.27)
-QUIRKS = ('intercept12', 'multi_window', 'odd_size', 'tilted', 'corrupt')
+QUIRKS = ('12bit_intercept', 'multi_window', 'odd_size', 'tilted', 'corrupt')
 HU_RANGE = (-1000, 3071)   # every encoding below (and the 12-bit fix) represents this range exactly
 MIN_AREA_MM2 = 40.         # a lesion smaller than this in a slice is neither drawn nor labelled there
 
-# %% ../nbs/02_synth.ipynb #fd23d212
-def _soft(d, px): return np.clip(0.5 - d/px, 0, 1).astype(np.float32)
+# %% ../nbs/02_synth.ipynb #aae3be1c
+def _soft(d, px): return np.clip(0.5 - d/px, 0, 1).astype(np.float32, copy=False)
 def _wrap(a): return (a + np.pi) % (2*np.pi) - np.pi
 def _paint(img, m, hu): img += m*(hu - img)
 
@@ -114,14 +114,14 @@ def _plan_lesions(rng, series, pos_rate):
             pos += new.sum() - hit.sum(); hit = new; s['lesions'].append(les)
             if pos >= target: break
 
-# %% ../nbs/02_synth.ipynb #b556bb50
+# %% ../nbs/02_synth.ipynb #d4778601
 _ENC = dict(  # name: (BitsStored, PixelRepresentation, RescaleIntercept)
     s16=(16, 1, -1024.), u12=(12, 0, -1024.), u16=(16, 0, -1024.))
 
 def encode_hu(hu, enc, intercept=0.):
     "Raw stored values and (BitsStored, PixelRepresentation, RescaleIntercept) for integer `hu` in encoding `enc`."
     hu = np.asarray(hu, np.int32)
-    if enc == 'intercept12': return (hu % 4096).astype(np.uint16), (12, 0, float(intercept))
+    if enc == '12bit_intercept': return (hu % 4096).astype(np.uint16), (12, 0, float(intercept))
     bits, rep, icpt = _ENC[enc]
     return (hu - int(icpt)).astype(np.int16 if rep else np.uint16), (bits, rep, icpt)
 
@@ -131,13 +131,13 @@ def fix_intercept12(raw):
     x[x >= 4096] -= 4096
     return x - 1000
 
-# %% ../nbs/02_synth.ipynb #2712e3bd
+# %% ../nbs/02_synth.ipynb #996656e6
 _WINDOWS = [(40, 80), (40, 80), (40, 80), (36, 80), (30, 80), (35, 100), (40, 150), (50, 100)]
 
 def _assign_quirks(rng, plans, quirk_rate):
     "Choose which series get each series-level quirk (in place)."
     S = len(plans)
-    for q in ('intercept12', 'multi_window', 'odd_size', 'tilted'):
+    for q in ('12bit_intercept', 'multi_window', 'odd_size', 'tilted'):
         k = 0 if quirk_rate <= 0 else min(S, max(1, round(quirk_rate*S)))
         for i in rng.choice(S, k, replace=False): plans[i]['quirks'].append(q)
 
@@ -153,10 +153,10 @@ def _acquisition(rng, p, size):
     p['t'] = np.linspace(t0, t1, n)
     enc = str(rng.choice(['s16', 'u12', 'u16'], p=[.6, .3, .1]))
     p['enc'] = [enc]*n
-    if 'intercept12' in q:
+    if '12bit_intercept' in q:
         bug = rng.random(n) < .7
         bug[rng.integers(n)] = True
-        p['enc'] = ['intercept12' if b else 'u12' for b in bug]
+        p['enc'] = ['12bit_intercept' if b else 'u12' for b in bug]
         p['bug_intercept'] = float(rng.choice([0., 1.]))
     c, w = _WINDOWS[int(rng.integers(len(_WINDOWS)))]
     if 'multi_window' in q:
@@ -183,15 +183,20 @@ def plan_synth(n_studies=12, n_test_studies=3, slices=(24, 36), size=256, seed=0
     for j in rng.choice(len(train), min(n_corrupt, len(train)), replace=False): plans[train[j][0]]['corrupt'].append(train[j][1])
     return plans
 
-# %% ../nbs/02_synth.ipynb #ef0f43d1
+# %% ../nbs/02_synth.ipynb #8660a5e0
 def _grid(p):
-    "Pixel centres in the head frame (mm): x patient right->left, y anterior->posterior."
-    px = p['fov']/p['size']
+    "Pixel centres in the head frame (mm; x patient right->left, y anterior->posterior), polar angle and its fixed patterns."
+    px, a = p['fov']/p['size'], p['anat']
     v = ((np.arange(p['size']) + .5 - p['size']/2)*px).astype(np.float32)
     X, Y = np.meshgrid(v, v)
     X, Y = X - p['cx'], Y - p['cy']
     ca, sa = np.cos(p['rot']), np.sin(p['rot'])
-    return ca*X + sa*Y, -sa*X + ca*Y, px
+    x, y = ca*X + sa*Y, -sa*X + ca*Y
+    r, phi = np.hypot(x, y), np.arctan2(y, x)
+    return dict(x=x, y=y, px=px, r=r, phi=phi,   # angle-only patterns, computed once per series:
+                sulci=a['n_sulci']*phi + a['sulc_phase'] + 1.5*np.sin(2*phi + a['gw_phase']) + .7*np.sin(7*phi),
+                depth=.13 + .05*np.sin(5*phi + a['sulc_phase']) + .04*a['atrophy'],
+                rho_gw=.80 + .03*np.sin(3*phi + a['gw_phase']))
 
 def _skull_base(img, x, y, t, A, B, px):
     "Petrous ridges and sinus air cells in the lowest slices."
@@ -201,14 +206,12 @@ def _skull_base(img, x, y, t, A, B, px):
     _paint(img, _ellipse(x, y, 0, -.7*B, .3*A*np.sqrt(f) + 2, .14*B*np.sqrt(f) + 2, 0, px), 900)
     _paint(img, sin, -950)
 
-# %% ../nbs/02_synth.ipynb #f818f2f3
+# %% ../nbs/02_synth.ipynb #c4f777f0
 def _draw_head(g, a, t):
     "HU image (float32) of the slice at height `t` and the geometry (`ctx`) lesions are drawn in."
-    x0, y0, px = g
-    x, y = x0, y0 - 8*(a['z_peak'] - t)   # the brain sits further back low in the head
+    x, y, px, r, phi, depth, rho_gw = (g[k] for k in ('x', 'y', 'px', 'r', 'phi', 'depth', 'rho_gw'))
     s = float(np.sqrt(np.clip(1 - ((t - a['z_peak'])/.63)**2, .09, 1)))
     A, B, Rm = a['A']*s, a['B']*s, (a['A'] + a['B'])*s/2
-    r, phi = np.hypot(x, y), np.arctan2(y, x)
     rho = np.sqrt((x/A)**2 + (y/B)**2) + 1e-6
     d_in = r*(1 - 1/rho)                      # signed distance to the inner skull (mm, < 0 inside)
     T = a['skull']*(1 + 1.5*max(0, t - .8)/.2 + max(0, .15 - t)/.15)
@@ -219,10 +222,8 @@ def _draw_head(g, a, t):
     _paint(img, _soft(d_in - T, px), a['diploe'] + (a['table'] - a['diploe'])*(2*u - 1)**2)
     # brain: grey ribbon and grey along the sulci over white matter
     k, at = a['n_sulci'], a['atrophy']
-    d_sul = np.abs(_wrap(k*phi + a['sulc_phase'] + 4*rho + 12*t))/k*r
-    depth = .13 + .05*np.sin(5*phi + a['sulc_phase']) + .04*at
+    d_sul = np.abs(_wrap(g['sulci'] + 4*rho + 12*t))/k*r
     deep = _soft((1 - depth - rho)*Rm, px)
-    rho_gw = .80 + .03*np.sin(3*phi + a['gw_phase'])
     grey = np.maximum(_soft((rho_gw - rho)*Rm, px), _soft(d_sul - 2.7, px)*_soft((1 - depth - .06 - rho)*Rm, px))
     br = _soft(d_in, px)
     _paint(img, br, a['white'] + (a['grey'] - a['white'])*grey)
@@ -290,7 +291,7 @@ def _subarachnoid(c, les, f):
 _DRAW = dict(epidural=_epidural, subdural=_subdural, intraparenchymal=_intraparenchymal,
              intraventricular=_intraventricular, subarachnoid=_subarachnoid)
 
-# %% ../nbs/02_synth.ipynb #bd6a4167
+# %% ../nbs/02_synth.ipynb #4ad110e7
 def _noise(rng, n):
     z = rng.standard_normal((n + 1, n + 1), dtype=np.float32)
     return (z[1:, 1:] + z[:-1, 1:] + z[1:, :-1] + z[:-1, :-1])/2
@@ -298,7 +299,7 @@ def _noise(rng, n):
 def render_series(p):
     "Render plan `p`: (HU int16 n x H x W, labels bool n x 5 in `SUBTYPES` order, visible slices per lesion)."
     rng, g = np.random.default_rng(p['seed']), _grid(p)
-    n, px = p['n'], g[2]
+    n, px = p['n'], g['px']
     hu, lab, vis = np.empty((n, p['size'], p['size']), np.int16), np.zeros((n, len(SUBTYPES)), bool), [[] for _ in p['lesions']]
     for i in range(n):
         img, ctx = _draw_head(g, p['anat'], p['t'][i])
@@ -314,18 +315,19 @@ def render_series(p):
         hu[i] = np.clip(np.rint(img), *HU_RANGE)
     return hu, lab, vis
 
-# %% ../nbs/02_synth.ipynb #8278c2a3
+# %% ../nbs/02_synth.ipynb #db8ea43b
 def _fmt(v, nd=4): return float(round(float(v), nd))
 
 def _geometry(p, i):
     "ImageOrientationPatient, ImagePositionPatient and position along the normal of slice `i`."
     tau = np.deg2rad(p['tilt'])
-    row, col = np.array([1., 0, 0]), np.array([0, np.cos(tau), -np.sin(tau)])
+    iop = [_fmt(v, 6) for v in (1, 0, 0, 0, np.cos(tau), -np.sin(tau))]
+    row, col = np.array(iop[:3]), np.array(iop[3:])
     normal = np.cross(row, col)
     px = p['fov']/p['size']
     origin = -p['fov']/2 + px/2
-    ipp = origin*row + origin*col + np.array([0, 0, p['z0']]) + i*p['spacing']*normal
-    return [_fmt(v, 6) for v in (*row, *col)], [_fmt(v) for v in ipp], float(np.dot([_fmt(v) for v in ipp], normal))
+    ipp = [_fmt(v) for v in origin*row + origin*col + np.array([0, 0, p['z0']]) + i*p['spacing']*normal]
+    return iop, ipp, float(np.dot(ipp, normal))
 
 def slice_dataset(p, i, raw, tags):
     "pydicom Dataset (with file meta) of slice `i` of plan `p`, pixel data `raw`, `tags`=(BitsStored, PixelRepresentation, RescaleIntercept)."
@@ -353,10 +355,10 @@ def _quiet_uids():
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='Invalid value for VR UI'); yield
 
-# %% ../nbs/02_synth.ipynb #67adbdc1
+# %% ../nbs/02_synth.ipynb #8cbf9edc
 def _file_quirks(p, i):
     q = [k for k in ('multi_window', 'odd_size', 'tilted') if k in p['quirks']]
-    if p['enc'][i] == 'intercept12': q.insert(0, 'intercept12')
+    if p['enc'][i] == '12bit_intercept': q.insert(0, '12bit_intercept')
     if i in p['corrupt']: q.append('corrupt')
     return ';'.join(q)
 
@@ -448,7 +450,7 @@ def make_synth(out_dir, n_studies=12, n_test_studies=3, slices=(24, 36), size=25
     save_json(summary, out/TRUTH_JSON)
     return summary
 
-# %% ../nbs/02_synth.ipynb #10abcbed
+# %% ../nbs/02_synth.ipynb #ebf9e973
 def load_synth_truth(out_dir) -> pd.DataFrame:
     "The truth table: one row per file (train and test) with true order, geometry, encoding, quirks and the six labels."
     return pd.read_parquet(Path(out_dir)/TRUTH_TABLE)
@@ -464,7 +466,7 @@ def synth_hu(out_dir, image_id):
     t = load_synth_truth(out_dir).set_index('image_id').loc[image_id]
     return synth_series_hu(out_dir, t.series_uid)[1][t.slice_idx]
 
-# %% ../nbs/02_synth.ipynb #5bd03570
+# %% ../nbs/02_synth.ipynb #49640ecf
 DEMO_PARAMS = dict(n_studies=12, n_test_studies=3, slices=(24, 36), size=256, seed=0, pos_rate=0.14, quirk_rate=0.2, n_corrupt=1)
 
 def demo_data(**kwargs) -> Path:
@@ -475,7 +477,7 @@ def demo_data(**kwargs) -> Path:
         if not (d/TRUTH_JSON).exists(): make_synth(d, overwrite=True, **params)
     return d
 
-# %% ../nbs/02_synth.ipynb #3f5916de
+# %% ../nbs/02_synth.ipynb #be1cd5d4
 @call_parse
 def synth_cli(out_dir:str,                                          # where to write the Kaggle layout
               n_studies:int=12,                                     # train studies (one series each)
@@ -492,7 +494,7 @@ def synth_cli(out_dir:str,                                          # where to w
     print(f"{s['out_dir']}: {s['n_train']} train + {s['n_test']} test slices, {s['n_series']} series, "
           f"positive rate {s['pos_rate']:.3f}, built in {s['time_s']} s")
 
-# %% ../nbs/02_synth.ipynb #0178d67e
+# %% ../nbs/02_synth.ipynb #cb0629a3
 def show_synth(out_dir, n=3, window=(40, 80), figsize=None):
     "Grid of `n` slices per subtype (rows) and `n` negative slices, brain window."
     import matplotlib.pyplot as plt
