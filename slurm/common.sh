@@ -59,12 +59,12 @@ ich_exec() {
   fi
 }
 
-# first non-empty-or-set value: per-stage variable, global variable, default
-# (a variable that is set but empty wins and means "no such option")
-_ich_res() {
-  local stage=${1^^} name=$2 default=$3 v
-  v="ICH_${name}_${stage}"; if [ -n "${!v+x}" ]; then echo "${!v}"; return; fi
-  v="ICH_${name}"; if [ -n "${!v+x}" ]; then echo "${!v}"; return; fi
+# _ich_first DEFAULT VAR...: the value of the first VAR that is set, else DEFAULT
+# (a variable set to the empty string wins and means "no such option")
+_ich_first() {
+  local default=$1 v
+  shift
+  for v in "$@"; do if [ -n "${!v+x}" ]; then echo "${!v}"; return; fi; done
   echo "$default"
 }
 
@@ -84,14 +84,17 @@ ich_sbatch_args() {
     predict)    dtime=04:00:00; dmem=32G; dcpus=8 ;;
     jupyterlab) dtime=08:00:00; dmem=32G; dcpus=8 ;;
   esac
-  part=$(_ich_res "$s" PARTITION "")
+  local S=${s^^}
   if _ich_is_gpu "$s"; then
-    part=$(_ich_res "$s" PARTITION "${ICH_GPU_PARTITION:-$part}")
-    gres=$(_ich_res "$s" GPU_GRES gpu:1)
+    part=$(_ich_first "" "ICH_PARTITION_$S" ICH_GPU_PARTITION ICH_PARTITION)
+    gres=$(_ich_first gpu:1 "ICH_GPU_GRES_$S" ICH_GPU_GRES)
   else
+    part=$(_ich_first "" "ICH_PARTITION_$S" ICH_PARTITION)
     gres=
   fi
-  time=$(_ich_res "$s" TIME $dtime); mem=$(_ich_res "$s" MEM $dmem); cpus=$(_ich_res "$s" CPUS $dcpus)
+  time=$(_ich_first $dtime "ICH_TIME_$S" ICH_TIME)
+  mem=$(_ich_first $dmem "ICH_MEM_$S" ICH_MEM)
+  cpus=$(_ich_first $dcpus "ICH_CPUS_$S" ICH_CPUS)
   [ -z "$part" ] || echo "--partition=$part"
   [ -z "$time" ] || echo "--time=$time"
   [ -z "$mem" ] || echo "--mem=$mem"

@@ -105,6 +105,12 @@ EOF
 }
 
 start_munge() {
+  # munged refuses a socket below a folder that not everyone may traverse
+  local p=$D
+  while [ "$p" != / ]; do
+    [ "$(( 0$(stat -c %a "$p") & 1 ))" -eq 1 ] || die "munged needs every folder above its socket traversable by all; $p is not (mode $(stat -c %a "$p")): chmod o+x it or choose another ICH_SLURM_DIR"
+    p=$(dirname "$p")
+  done
   mkdir -p "$D/munge" "$D/munge-run"
   chmod 0700 "$D/munge"; chmod 0755 "$D/munge-run"
   if [ ! -s "$D/munge/munge.key" ]; then
