@@ -59,14 +59,14 @@ class DenseNet169_change_avg(_DenseNetChangeAvg):
     "The original DenseNet169 model: keys `densenet169.*`, `mlp.weight`, `mlp.bias`."
     arch, tv_name, n_features = 'DenseNet169_change_avg', 'densenet169', 1664
 
-# %% ../nbs/05_models.ipynb #73a23618
+# %% ../nbs/05_models.ipynb #0d6e6a18
 class se_resnext101_32x4d(ICHModel):
     "The original SE-ResNeXt101 32x4d model: keys `model_ft.layer0.*` ... `model_ft.last_linear.0.weight`."
     arch, n_features = 'se_resnext101_32x4d', 2048
     def __init__(self, pretrained=False, n_out=N_CLASSES):
         super().__init__()
         self.n_out = n_out
-        with _pretrained_errors(self.arch, 'timm', pretrained):
+        with _pretrained_errors(self.arch, 'timm', pretrained, 'legacy_seresnext101_32x4d'):
             self.model_ft = timm.create_model('legacy_seresnext101_32x4d', pretrained=pretrained, drop_rate=0.)
         self.model_ft.last_linear = nn.Sequential(nn.Linear(self.n_features, n_out))
     def features(self, x):
@@ -75,13 +75,13 @@ class se_resnext101_32x4d(ICHModel):
     def head(self): return self.model_ft.last_linear
     def cam_layer(self): return self.model_ft.layer4
 
-# %% ../nbs/05_models.ipynb #c9627ab9
+# %% ../nbs/05_models.ipynb #caa819db
 class TimmModel(ICHModel):
     "A timm model by name, keys `model.*`."
     def __init__(self, name, pretrained=False, n_out=N_CLASSES, **kwargs):
         super().__init__()
         self.arch, self.n_out = name, n_out
-        with _pretrained_errors(name, 'timm', pretrained):
+        with _pretrained_errors(name, 'timm', pretrained, name):
             self.model = timm.create_model(name, pretrained=pretrained, num_classes=n_out, **kwargs)
         self.n_features = getattr(self.model, 'head_hidden_size', None) or self.model.num_features
     def features(self, x): return self.model.forward_head(self.model.forward_features(x), pre_logits=True)
@@ -91,29 +91,32 @@ class TimmModel(ICHModel):
         if not info: raise NotImplementedError(f'{self.arch}: timm gives no feature_info to pick a CAM layer from')
         return self.model.get_submodule(info[-1]['module'])
 
-# %% ../nbs/05_models.ipynb #8a74fa37
+# %% ../nbs/05_models.ipynb #d346be07
 class PretrainedWeightsError(RuntimeError):
     "ImageNet weights could not be fetched (offline and not cached)."
 
 _NET_ERRORS = (urllib.error.URLError, ConnectionError, socket.error, TimeoutError, OSError)
 
-def _cache_hint(lib):
-    if lib == 'torchvision':
-        return (f'torchvision keeps weights in {torch.hub.get_dir()}/checkpoints (set TORCH_HOME to move it): '
+def _cache_hint(lib, timm_name=None):
+    "Where `lib` caches ImageNet weights (timm: the HF cache, or torch hub's for weights hosted at a URL)."
+    try: cfg = timm.models.get_pretrained_cfg(timm_name) if timm_name else None
+    except Exception: cfg = None
+    if lib == 'torchvision' or (cfg is not None and not cfg.hf_hub_id):
+        return (f'{lib} keeps these weights in {torch.hub.get_dir()}/checkpoints (set TORCH_HOME to move it): '
                 'fill it on a connected machine (create the model once with pretrained=True) and copy it here')
-    return ('timm keeps weights in the Hugging Face cache ($HF_HOME/hub, default ~/.cache/huggingface/hub): '
+    return ('timm keeps these weights in the Hugging Face cache ($HF_HOME/hub, default ~/.cache/huggingface/hub): '
             'fill it on a connected machine (create the model once with pretrained=True) and copy it here; '
             'HF_HUB_OFFLINE=1 makes a missing cache fail at once instead of retrying')
 
 @contextlib.contextmanager
-def _pretrained_errors(arch, lib, pretrained):
+def _pretrained_errors(arch, lib, pretrained, timm_name=None):
     "Turn network / missing-cache errors while fetching pretrained weights into a `PretrainedWeightsError`."
     if not pretrained: yield; return
     try: yield
     except _NET_ERRORS as e:
         raise PretrainedWeightsError(
             f'{arch}: could not load ImageNet weights through {lib} ({type(e).__name__}: {e}). '
-            f'No network and no cached copy? {_cache_hint(lib)}; or use pretrained=False.') from e
+            f'No network and no cached copy? {_cache_hint(lib, timm_name)}; or use pretrained=False.') from e
 
 # %% ../nbs/05_models.ipynb #23d3889a
 ORIGINAL_ARCHS = {c.arch: c for c in (DenseNet121_change_avg, DenseNet169_change_avg, se_resnext101_32x4d)}
