@@ -15,7 +15,7 @@ from .core import *
 
 # %% auto #0
 __all__ = ['MODES', 'CROPS', 'STATS', 'labels_wide', 'read_labels_csv', 'train_slices', 'join_labels', 'patient_groups',
-           'assign_folds', 'find_train_csv', 'make_labels', 'make_folds', 'prepare_data', 'SliceImage', 'SliceLabel',
+           'assign_folds', 'find_kaggle_file', 'make_labels', 'make_folds', 'prepare_data', 'SliceImage', 'SliceLabel',
            'label_matrix', 'crop_resize', 'random_affine', 'random_erase', 'reverse_channels', 'SliceAug', 'ValidCrop',
            'slice_weights', 'SliceSampleDL', 'open_store', 'batch_tfms', 'slice_datasets', 'slice_dls', 'infer_dl',
            'show_slice_batch', 'link_work']
@@ -91,18 +91,15 @@ def assign_folds(df, n_folds=5, seed=0) -> np.ndarray:
         for k, (_, v) in enumerate(cv.split(np.zeros(len(df)), y, groups)): fold[v] = k
     return fold
 
-# %% ../nbs/04_data.ipynb #974b8c59
-def find_train_csv(work) -> Path:
-    "The Kaggle label CSV of `work`: in the work dir, or beside the DICOM folder recorded by preprocessing."
-    work = Path(work)
-    cands = [work/KAGGLE.train_csv]
-    if (work/WD.summary).exists():
-        s = load_json(work/WD.summary)
-        for k in ('dicom_dir', 'data_dir', 'src'):
-            if s.get(k): cands += [Path(s[k])/KAGGLE.train_csv, Path(s[k]).parent/KAGGLE.train_csv]
-    for c in cands:
-        if c.exists(): return c
-    raise FileNotFoundError(f'{work}: no {KAGGLE.train_csv} found (looked at {", ".join(map(str, cands))}); pass train_csv')
+# %% ../nbs/04_data.ipynb #a4ae53a0
+def find_kaggle_file(work, name=KAGGLE.train_csv) -> Path:
+    "Kaggle file `name` of `work`: in the work dir, else in or beside the DICOM folder preprocessing recorded."
+    from ich_nbdev.preprocess import data_dir
+    work = Path(work); cands = [work/name]
+    if (work/WD.summary).exists(): cands += [data_dir(work)/name, data_dir(work).parent/name]
+    found = [c for c in cands if c.exists()]
+    if not found: raise FileNotFoundError(f'{work}: no {name} found (looked at {", ".join(map(str, cands))}); pass its path')
+    return found[0]
 
 def _load_slices(work):
     from ich_nbdev.preprocess import load_slices
@@ -114,7 +111,7 @@ def _fsig(fn):
 
 def make_labels(work, train_csv=None, force=False) -> pd.DataFrame:
     "Write `labels.parquet` (image_id, idx, six labels) from the Kaggle CSV joined to the slice table."
-    work = Path(work); csv = Path(train_csv) if train_csv else find_train_csv(work)
+    work = Path(work); csv = Path(train_csv) if train_csv else find_kaggle_file(work)
     params = dict(csv=_fsig(csv), slices=_fsig(work/WD.slices))
     if not force and stage_done(work, 'labels', params) and (work/WD.labels).exists(): return pd.read_parquet(work/WD.labels)
     df, report = join_labels(read_labels_csv(csv), _load_slices(work))
