@@ -306,14 +306,15 @@ def show_slice_batch(dls, n=8, ncols=4, valid=False, figsize=None):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/04_data.ipynb #434abc77
+# %% ../nbs/04_data.ipynb #020175e3
 def link_work(src, dst, skip=(WD.labels, WD.folds, WD.cnn, WD.embeddings, WD.sequence, WD.submission, WD.scores)) -> Path:
-    "Link every entry of work dir `src` into `dst` (created) except `skip` and markers, which are copied."
+    "Link every entry of work dir `src` into `dst` (created, or re-pointed) except `skip`; stage markers are copied."
     import shutil
     src, dst = Path(src).resolve(), Path(dst); dst.mkdir(parents=True, exist_ok=True)
     for p in src.iterdir():
         q = dst/p.name
-        if p.name in skip or p.name.endswith('.lock') or q.exists() or q.is_symlink(): continue
-        if p.name == WD.stages: shutil.copytree(p, q)
-        else: q.symlink_to(p)
+        if p.name in skip or p.name.endswith('.lock'): continue
+        if p.name == WD.stages: shutil.copytree(p, q, dirs_exist_ok=True, ignore=lambda d, fs: [f for f in fs if (q/f).exists()])
+        elif q.is_symlink() and q.resolve() != p: q.unlink(); q.symlink_to(p)   # `src` moved: follow it
+        elif not (q.exists() or q.is_symlink()): q.symlink_to(p)
     return dst
