@@ -69,7 +69,7 @@ def ensemble_saliency(members, cls=5, method='input_grad') -> np.ndarray:
     maps = [norm_map(place(saliency_maps(model, x, cls, method)), q=100) for model, x, place in members]
     return norm_map(np.mean(maps, 0), q=100)
 
-# %% ../nbs/11_saliency.ipynb #725c1bfc
+# %% ../nbs/11_saliency.ipynb #6fa3093f
 _COLORS = dict(zip(LABELS, ['tab:purple', 'tab:red', 'tab:orange', 'tab:green', 'tab:blue', 'black']))
 
 def save_png(fig, fn) -> Path:
@@ -80,11 +80,12 @@ def save_png(fig, fn) -> Path:
 
 def slice_panel(img, sal, probs, title='', threshold=0.5, cnn_probs=None, fn=None, method=''):
     "3-panel figure: brain-window slice `img` (uint8 HxW), saliency `sal` overlay, bars of `probs` (6)."
-    fig, axs = plt.subplots(1, 3, figsize=(11, 3.8), dpi=80, gridspec_kw=dict(width_ratios=[1, 1, 1.2]))
+    fig, axs = plt.subplots(1, 3, figsize=(12, 4), dpi=80, layout='constrained', gridspec_kw=dict(width_ratios=[1, 1, 1.1]))
     axs[0].imshow(img, cmap='gray', vmin=0, vmax=255); axs[0].set_title('brain window')
     axs[1].imshow(img, cmap='gray', vmin=0, vmax=255)
     if sal is not None: axs[1].imshow(np.ma.masked_less(sal, 0.05), cmap='jet', alpha=0.45, vmin=0, vmax=1)
-    axs[1].set_title(f'saliency ({method})' if method else 'saliency')
+    empty = sal is None or not np.asarray(sal).max() > 0
+    axs[1].set_title(f'saliency ({method})' + (': zero everywhere' if empty else '') if method else 'saliency')
     for a in axs[:2]: a.axis('off')
     y = np.arange(N_CLASSES)
     axs[2].barh(y, probs, color=[_COLORS[l] for l in LABELS], height=0.6, label='final')
