@@ -11,9 +11,10 @@ from sklearn.metrics import roc_auc_score
 from .core import *
 
 # %% auto #0
-__all__ = ['as_probs', 'bce', 'weighted_log_loss', 'equal_weight_log_loss', 'per_class_log_loss', 'safe_auc', 'per_class_auc',
-           'exam_auc', 'prior_preds', 'mean_preds', 'score_preds', 'score_table', 'save_fig', 'pick_series',
-           'plot_series_any', 'to_long', 'SubmissionError', 'validate_submission', 'write_submission']
+__all__ = ['FIGURE', 'as_probs', 'bce', 'weighted_log_loss', 'equal_weight_log_loss', 'per_class_log_loss', 'safe_auc',
+           'per_class_auc', 'exam_auc', 'prior_preds', 'mean_preds', 'score_preds', 'score_table', 'save_fig',
+           'pick_series', 'plot_series_any', 'to_long', 'SubmissionError', 'validate_submission', 'write_submission',
+           'need', 'find_sample_sub', 'cnn_oof_preds', 'submit_stage']
 
 # %% ../nbs/09_submit.ipynb #e2c029c9
 def as_probs(x, name='array') -> np.ndarray:
@@ -176,3 +177,56 @@ def write_submission(preds: pd.DataFrame, fn, sample_sub=None, eps=1e-7) -> Path
     sub = to_long(preds, eps)
     if sample_sub is not None: sub = validate_submission(sub, sample_sub)
     return save_df(sub, fn)
+
+# %% ../nbs/09_submit.ipynb #ad43ad89
+FIGURE = 'series_any.png'
+
+def need(fn, what) -> Path:
+    "`fn`, or a FileNotFoundError naming the missing artefact `what`."
+    fn = Path(fn)
+    if not fn.exists(): raise FileNotFoundError(f'{what}: {fn} is missing (run the stage that writes it first)')
+    return fn
+
+def find_sample_sub(work) -> Path:
+    "The Kaggle sample submission of the data set of `work` (in `work`, or next to the DICOM folder it was made from)."
+    work = Path(work)
+    cands = [work/KAGGLE.sample_sub]
+    if (work/WD.summary).exists():
+        s = load_json(work/WD.summary)
+        for k in ('dicom_dir', 'data_dir', 'source'):
+            if isinstance(s.get(k), str): cands += [Path(s[k])/KAGGLE.sample_sub, Path(s[k]).parent/KAGGLE.sample_sub]
+    for c in cands:
+        if c.exists(): return c
+    raise FileNotFoundError(f'sample submission {KAGGLE.sample_sub} not found (looked at {[str(c) for c in cands]}); pass sample_sub=')
+
+# %% ../nbs/09_submit.ipynb #4195b506
+def cnn_oof_preds(work, names=None) -> dict:
+    "Out-of-fold probabilities of each CNN (`embeddings/<name>/`) as frames image_id + `LABELS`."
+    from ich_nbdev.sequence import embedding_names, load_embedding
+    out = {}
+    for n in names or embedding_names(work):
+        idx, _, probs = load_embedding(work, n, 'oof')
+        out[n] = pd.DataFrame(probs, columns=LABELS).assign(image_id=idx.image_id.astype(str).to_numpy())[['image_id', *LABELS]]
+    return out
+
+def _jsonable(tab):
+    return {r: {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()} for r, row in tab.to_dict(orient='index').items()}
+
+# %% ../nbs/09_submit.ipynb #34874c55
+def submit_stage(work, sample_sub=None, n_plot=4, group_col='group_id', eps=1e-7) -> dict:
+    "Write `submission.csv` (validated), `scores.json` (score table) and the series figure of `work`."
+    work = Path(work); sq = work/WD.sequence
+    test = pd.read_parquet(need(sq/'test_preds.parquet', 'sequence model test predictions (stage 08)'))
+    oof = pd.read_parquet(need(sq/'oof_preds.parquet', 'sequence model out-of-fold predictions (stage 08)'))
+    labels = pd.read_parquet(need(work/WD.labels, 'labels (stage 04)'))
+    slices = pd.read_parquet(need(work/WD.slices, 'slice table (stage 03)'))
+    sub_fn = write_submission(test, work/WD.submission, sample_sub or find_sample_sub(work), eps)
+    cnn = cnn_oof_preds(work)
+    preds = {f'CNN {n}': d for n, d in cnn.items()}
+    if len(cnn) > 1: preds['CNN ensemble'] = mean_preds(list(cnn.values()))
+    preds['sequence model'] = oof
+    tab = score_table(labels, preds, slices.drop_duplicates('image_id').set_index('image_id')[group_col])
+    fig = plot_series_any(slices, labels, {k: preds[k] for k in list(preds)[-2:]}, n=n_plot, group_col=group_col, fn=work/FIGURE)
+    save_json(dict(table=_jsonable(tab), submission=sub_fn, n_submission_rows=len(test) * N_CLASSES, figure=work/FIGURE,
+                   metric='weighted log loss (any x2), out-of-fold'), work/WD.scores)
+    return dict(table=tab, submission=sub_fn, scores=work/WD.scores, figure=work/FIGURE, fig=fig)
