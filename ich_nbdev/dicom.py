@@ -19,10 +19,10 @@ __all__ = ['WINDOWS', 'DicomError', 'read_dicom', 'write_ct', 'tag_strs', 'tag_f
            'native_pixels', 'dcm_hu', 'window_image', 'dcm_window', 'minmax_window', 'dicom_window', 'windowed',
            'slice_normal', 'slice_position']
 
-# %% ../nbs/01_dicom.ipynb #689bdc2b
+# %% ../nbs/01_dicom.ipynb #038e76bd
 class DicomError(Exception):
     "A file that gives no usable CT slice: its `path`, a short `reason` code and a free-text `detail`."
-    reasons = ('not_dicom', 'no_pixels', 'not_ct', 'color', 'multi_frame', 'localizer', 'undecodable', 'bad_geometry')
+    reasons = ('unreadable', 'not_dicom', 'no_pixels', 'not_ct', 'color', 'multi_frame', 'localizer', 'undecodable', 'bad_geometry')
     def __init__(self, path, reason, detail=''):
         self.path, self.reason, self.detail = str(path), reason, str(detail)
         super().__init__(f'{path}: {reason}' + (f' ({detail})' if detail else ''))
@@ -45,13 +45,14 @@ def _looks_dicom(ds):
     try: return any(t in ds for t in _KEY_TAGS)
     except Exception: return False
 
-# %% ../nbs/01_dicom.ipynb #69af64fb
+# %% ../nbs/01_dicom.ipynb #c4a4db79
 def read_dicom(fn, stop_before_pixels=False) -> DcmDataset:
     "Read `fn` with pydicom, forcing when the DICM preamble is missing; `DicomError('not_dicom')` otherwise."
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         try: return _set_transfer_syntax(pydicom.dcmread(fn, stop_before_pixels=stop_before_pixels))
         except InvalidDicomError: pass
+        except OSError as e: raise DicomError(fn, 'unreadable', f'{type(e).__name__}: {e}') from e
         except Exception as e: raise DicomError(fn, 'not_dicom', f'{type(e).__name__}: {e}') from e
         try: ds = pydicom.dcmread(fn, stop_before_pixels=stop_before_pixels, force=True)
         except Exception as e: raise DicomError(fn, 'not_dicom', f'{type(e).__name__}: {e}') from e

@@ -226,7 +226,7 @@ def _run_files(todo, work, windows, size, n_workers, flush_every, progress):
                 if len(recs) >= flush_every: flush()
         finally: close_shards(); flush()
 
-# %% ../nbs/03_preprocess.ipynb #a9d365cb
+# %% ../nbs/03_preprocess.ipynb #b4451e58
 def _summary(files, side, slices, fails, params, dt, n_new):
     q = pd.Series([x for qs in slices.quirks for x in qs.split(',') if x]).value_counts()
     reasons = fails.reason.str.split(':').str[0].value_counts() if len(fails) else pd.Series(dtype=int)
@@ -245,6 +245,7 @@ SLICE_COLUMNS = ['image_id', 'split', 'group_id', 'slice_idx', 'n_slices', 'posi
 
 def _tables(recs, group_by):
     "Slice table and failure table from the records."
+    if recs.empty: recs = pd.DataFrame(columns=['path', 'status', 'reason'])
     ok, failed = recs[recs.status == 'ok'], recs[recs.status != 'ok']
     if ok.empty: slices, dups = pd.DataFrame(columns=SLICE_COLUMNS), pd.DataFrame(columns=['path', 'reason'])
     else: slices, dups = drop_duplicates(order_slices(ok.drop(columns=['status', 'reason']), group_by))
@@ -353,7 +354,7 @@ class ImageStore:
         c = self.channel(window)
         return np.stack([self._decoded(j)[c] for j in (self.prev_idx[i], i, self.next_idx[i])])
 
-# %% ../nbs/03_preprocess.ipynb #5755e2c1
+# %% ../nbs/03_preprocess.ipynb #31f289c6
 DEMO_PREP = dict(size=256, group_by='series', windows=DEFAULT_WINDOWS)
 
 def demo_work(**kwargs) -> Path:
@@ -364,7 +365,7 @@ def demo_work(**kwargs) -> Path:
     with locked(w): preprocess(data, w, n_workers=min(2, os.cpu_count() or 1), progress=False, **p)   # quick when done
     return w
 
-# %% ../nbs/03_preprocess.ipynb #a66e1fff
+# %% ../nbs/03_preprocess.ipynb #ac36e07b
 def parse_windows(s) -> tuple:
     "'dicom,brain,40:80' -> ('dicom', 'brain', (40.0, 80.0))."
     out = []
