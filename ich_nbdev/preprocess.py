@@ -23,17 +23,18 @@ __all__ = ['SIDE_SUFFIXES', 'DEFAULT_WINDOWS', 'CODEC', 'LEVEL', 'STORE_FORMAT',
            'order_slices', 'drop_duplicates', 'map_files', 'preprocess', 'load_slices', 'data_dir', 'ImageStore',
            'demo_work', 'parse_windows', 'preprocess_cli']
 
-# %% ../nbs/03_preprocess.ipynb #6b063238
+# %% ../nbs/03_preprocess.ipynb #2329e3ca
 SIDE_SUFFIXES = {'.csv', '.json', '.parquet', '.txt', '.md', '.yaml', '.yml', '.html', '.xml', '.lock', '.tmp', '.py', '.ipynb'}
 
 def _is_side(p): return p.name.startswith('.') or p.suffix.lower() in SIDE_SUFFIXES
 
-def scan_dicom_dir(dicom_dir) -> tuple[list[Path], list[Path]]:
-    "Candidate files under `dicom_dir` (recursive, sorted) and the side files skipped."
+def scan_dicom_dir(dicom_dir, exclude=None) -> tuple[list[Path], list[Path]]:
+    "Candidate files under `dicom_dir` (recursive, sorted) and the side files skipped; `exclude`: a folder to leave out."
     root, files = Path(dicom_dir), []
     if not root.is_dir(): raise FileNotFoundError(f'{root}: not a folder')
+    ex = Path(exclude).resolve() if exclude else None
     for d, dirs, fns in os.walk(root):
-        dirs[:] = sorted(x for x in dirs if not x.startswith('.'))
+        dirs[:] = sorted(x for x in dirs if not x.startswith('.') and (ex is None or (Path(d)/x).resolve() != ex))
         files += [Path(d)/f for f in fns]
     files = sorted(files)
     return [f for f in files if not _is_side(f)], [f for f in files if _is_side(f)]
@@ -245,7 +246,7 @@ def _run_files(todo, work, windows, size, n_workers, flush_every, progress):
             if len(recs) >= flush_every: flush()
     finally: close_shards(); flush()
 
-# %% ../nbs/03_preprocess.ipynb #bcaa8bd7
+# %% ../nbs/03_preprocess.ipynb #bcd42b4a
 def _summary(files, side, slices, fails, params, dt, n_new):
     q = pd.Series([x for qs in slices.quirks for x in qs.split(',') if x]).value_counts()
     reasons = fails.reason.str.split(':').str[0].value_counts() if len(fails) else pd.Series(dtype=int)
@@ -275,7 +276,7 @@ def preprocess(dicom_dir, work, group_by='series', n_workers=None, size=512, win
                flush_every=500, progress=True, force=False) -> dict:
     "Scan `dicom_dir` into `work`: slices.parquet, failures.csv, images/, summary.json. Returns the summary."
     t0, work, root = time.perf_counter(), Path(work), Path(dicom_dir).resolve()
-    files, side = scan_dicom_dir(root)
+    files, side = scan_dicom_dir(root, exclude=work)   # a work dir inside the DICOM folder is not input
     params = _params(root, group_by, size, windows)
     marker = dict(params, files=params_hash([str(f) for f in files]))   # new or removed files redo the tables
     if not force and stage_done(work, STAGE, marker) and (work/WD.summary).exists(): return load_json(work/WD.summary)
