@@ -14,7 +14,7 @@ from .core import *
 __all__ = ['FIGURE', 'as_probs', 'bce', 'weighted_log_loss', 'equal_weight_log_loss', 'per_class_log_loss', 'safe_auc',
            'per_class_auc', 'exam_auc', 'prior_preds', 'mean_preds', 'score_preds', 'score_table', 'save_fig',
            'pick_series', 'plot_series_any', 'to_long', 'SubmissionError', 'validate_submission', 'write_submission',
-           'need', 'find_sample_sub', 'cnn_oof_preds', 'submit_stage']
+           'need', 'find_sample_sub', 'cnn_oof_preds', 'table_records', 'submit_stage']
 
 # %% ../nbs/09_submit.ipynb #e2c029c9
 def as_probs(x, name='array') -> np.ndarray:
@@ -199,7 +199,7 @@ def find_sample_sub(work) -> Path:
         if c.exists(): return c
     raise FileNotFoundError(f'sample submission {KAGGLE.sample_sub} not found (looked at {[str(c) for c in cands]}); pass sample_sub=')
 
-# %% ../nbs/09_submit.ipynb #4195b506
+# %% ../nbs/09_submit.ipynb #68fe4198
 def cnn_oof_preds(work, names=None) -> dict:
     "Out-of-fold probabilities of each CNN (`embeddings/<name>/`) as frames image_id + `LABELS`."
     from ich_nbdev.sequence import embedding_names, load_embedding
@@ -209,10 +209,13 @@ def cnn_oof_preds(work, names=None) -> dict:
         out[n] = pd.DataFrame(probs, columns=LABELS).assign(image_id=idx.image_id.astype(str).to_numpy())[['image_id', *LABELS]]
     return out
 
-def _jsonable(tab):
-    return {r: {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()} for r, row in tab.to_dict(orient='index').items()}
+def table_records(tab) -> list:
+    "The score table as JSON records (`model` first, headline metrics next, NaN as null)."
+    first = ['n', 'wlogloss', 'auc_any', 'exam_auc_any']
+    cols = [c for c in first if c in tab] + [c for c in tab if c not in first]
+    return [dict(model=m, **{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in tab.loc[m, cols].items()}) for m in tab.index]
 
-# %% ../nbs/09_submit.ipynb #34874c55
+# %% ../nbs/09_submit.ipynb #426eddc0
 def submit_stage(work, sample_sub=None, n_plot=4, group_col='group_id', eps=1e-7) -> dict:
     "Write `submission.csv` (validated), `scores.json` (score table) and the series figure of `work`."
     work = Path(work); sq = work/WD.sequence
@@ -223,10 +226,10 @@ def submit_stage(work, sample_sub=None, n_plot=4, group_col='group_id', eps=1e-7
     sub_fn = write_submission(test, work/WD.submission, sample_sub or find_sample_sub(work), eps)
     cnn = cnn_oof_preds(work)
     preds = {f'CNN {n}': d for n, d in cnn.items()}
-    if len(cnn) > 1: preds['CNN ensemble'] = mean_preds(list(cnn.values()))
+    preds['CNN ensemble'] = mean_preds(list(cnn.values()))   # with one CNN: that CNN
     preds['sequence model'] = oof
     tab = score_table(labels, preds, slices.drop_duplicates('image_id').set_index('image_id')[group_col])
     fig = plot_series_any(slices, labels, {k: preds[k] for k in list(preds)[-2:]}, n=n_plot, group_col=group_col, fn=work/FIGURE)
-    save_json(dict(table=_jsonable(tab), submission=sub_fn, n_submission_rows=len(test) * N_CLASSES, figure=work/FIGURE,
+    save_json(dict(table=table_records(tab), submission=sub_fn, n_submission_rows=len(test) * N_CLASSES, figure=work/FIGURE,
                    metric='weighted log loss (any x2), out-of-fold'), work/WD.scores)
     return dict(table=tab, submission=sub_fn, scores=work/WD.scores, figure=work/FIGURE, fig=fig)
