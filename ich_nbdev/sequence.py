@@ -108,7 +108,7 @@ def fake_embeddings(work, n_studies=24, n_test_studies=4, slices=(6, 16), dims=(
             save_df(idx.assign(fold=fold[m]) if split == 'oof' else idx, d/f'{split}_index.parquet')
     return work
 
-# %% ../nbs/08_sequence.ipynb #643a7d24
+# %% ../nbs/08_sequence.ipynb #e1fceae4
 class SeqData:
     "Stacked inputs of one split, grouped into ordered series."
     def __init__(self, ids, feats, probs, slices: pd.DataFrame, labels: pd.DataFrame | None = None, group_col='group_id'):
@@ -121,7 +121,8 @@ class SeqData:
         self.pos = np.where(np.isfinite(pos), pos, sl.slice_idx.to_numpy(np.float64)).astype(np.float32)
         self.study = (sl.study_uid if 'study_uid' in sl else sl[group_col]).astype(str).to_numpy()
         if group_col not in sl: raise ValueError(f'slice table has no column {group_col!r}')
-        order = np.lexsort([sl.slice_idx.to_numpy(), sl[group_col].astype(str).to_numpy()])
+        along = sl.slice_idx.to_numpy() if group_col == 'group_id' else self.pos   # other groupings: by position
+        order = np.lexsort([sl.slice_idx.to_numpy(), along, sl[group_col].astype(str).to_numpy()])
         g = sl[group_col].astype(str).to_numpy()[order]
         cuts = np.flatnonzero(g[1:] != g[:-1]) + 1
         self.groups, self.rows = (g[np.r_[0, cuts]], np.split(order, cuts)) if len(g) else (g, [])
