@@ -66,7 +66,8 @@ run_dir = Path(os.environ.get('ICH_RUNS', 'papermill_runs/runs'))/os.environ['IC
 bad = job_failures(jobs)
 for j in jobs: print(f"  job {j['JobId']:>6} {j.get('JobName', ''):<16} {j['JobState']:<10} exit {j['ExitCode']}")
 if bad:
-    for j in bad: print(job_logs(j), file=sys.stderr)
+    for j in bad:   # the logs of jobs that ran (not of those afterok cancelled)
+        if j.get('Reason') != 'DependencyNeverSatisfied': print(job_logs(j), file=sys.stderr)
     sys.exit(f"slurm CI: {len(bad)} job(s) failed: " + ', '.join(f"{j['JobId']} ({j.get('JobName')}: {j['JobState']}, exit {j['ExitCode']})" for j in bad))
 summary = check_run(run_dir, profile)
 print(f"slurm CI: {len(jobs)} job(s) completed; {len(summary['notebooks'])} executed notebooks in {run_dir}; submission {summary['submission']}")
