@@ -97,7 +97,7 @@ def container_problems(root=None) -> list[str]:
     if not re.search(r'^RUN ' + _install_re, df, re.M): probs.append('Dockerfile: does not RUN scripts/install.sh with ICH_VENV=none ICH_TORCH_SPEC=none')
     return probs
 
-# %% ../nbs/13_cluster.ipynb #6a0da2f8
+# %% ../nbs/13_cluster.ipynb #dbf93fe4
 _kv = re.compile(r'(\w+)=(\S*)')
 
 def parse_jobs(text) -> list[dict]:
@@ -130,7 +130,7 @@ def job_failures(jobs) -> list[dict]:
     "The jobs that did not complete with exit code 0."
     return [j for j in jobs if j.get('JobState') != 'COMPLETED' or j.get('ExitCode', '0:0') != '0:0']
 
-# %% ../nbs/13_cluster.ipynb #5a8307fc
+# %% ../nbs/13_cluster.ipynb #cdde026b
 def wait_jobs(ids, timeout=3600, poll=3, jobcomp=None, quiet=False) -> list[dict]:
     "Poll squeue until none of `ids` is pending or running, then return their records; cancel them after `timeout` s."
     t0, last = time.time(), None
@@ -150,7 +150,7 @@ def job_logs(job, n=25) -> str:
     tail = fn.read_text(errors='replace').splitlines()[-n:] if fn.is_file() else [f'(no output file {fn})']
     return '\n'.join([f"--- job {job.get('JobId')} {job.get('JobName', '')} {job.get('JobState')} exit {job.get('ExitCode')}: {fn}", *tail])
 
-# %% ../nbs/13_cluster.ipynb #34a40e92
+# %% ../nbs/13_cluster.ipynb #bd969cec
 def expected_notebooks(profile, stages=None) -> list[str]:
     "File names of the executed notebooks `ich-run` writes for `stages` (default: the profile's pipeline)."
     from ich_nbdev.runs import load_profile, stage_tasks, stage_notebook
@@ -177,7 +177,7 @@ def check_run(run_dir, profile, stages=None, submission=True) -> dict:
         if not sub.is_file() or sub.stat().st_size == 0: raise FileNotFoundError(f'submission {sub} missing or empty')
     return dict(notebooks=nbs, submission=str(sub) if sub else None, stages=len(rec.get('stages', [])))
 
-# %% ../nbs/13_cluster.ipynb #1d048b71
+# %% ../nbs/13_cluster.ipynb #4985538c
 STANDIN_RUN = '''
 import argparse, os, sys, time, datetime as dt
 from pathlib import Path
@@ -226,7 +226,7 @@ def standin_profile(d, n_train=3) -> Path:
                   "  embed: {}\n  sequence: {}\n  submit: {}\n")
     return fn
 
-# %% ../nbs/13_cluster.ipynb #e0c41e14
+# %% ../nbs/13_cluster.ipynb #d57f38f8
 def local_cluster(cmd='start', env=None) -> str:
     "Run `slurm/local_cluster.sh cmd`; for start/env/status return the SLURM_CONF it prints."
     r = subprocess.run([str(repo_root()/'slurm/local_cluster.sh'), cmd], capture_output=True, text=True, env={**os.environ, **(env or {})})
