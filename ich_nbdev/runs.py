@@ -12,8 +12,8 @@ from .core import *
 
 # %% auto #0
 __all__ = ['STAGES', 'PIPELINE', 'nbs_dir', 'expand_vars', 'load_profile', 'stage_tasks', 'StageError', 'task_params',
-           'stage_notebook', 'run_task', 'git_commit', 'update_run_record', 'new_run_id', 'runs_dir', 'check_overrides',
-           'run_stages', 'parse_overrides', 'ich_run', 'run_cli', 'print_scores', 'demo_cli']
+           'task_output', 'stage_notebook', 'run_task', 'git_commit', 'update_run_record', 'new_run_id', 'runs_dir',
+           'check_overrides', 'run_stages', 'parse_overrides', 'ich_run', 'run_cli', 'print_scores', 'demo_cli']
 
 # %% ../nbs/12_runs.ipynb #e6aef4d0
 STAGES = {
@@ -96,7 +96,7 @@ def stage_tasks(prof, stage) -> list[dict]:
         tasks.append(t)
     return tasks
 
-# %% ../nbs/12_runs.ipynb #3ddf8788
+# %% ../nbs/12_runs.ipynb #3119509a
 class StageError(RuntimeError): pass
 
 def _declared(nb) -> dict:
@@ -112,13 +112,18 @@ def task_params(prof, stage, task, nb) -> dict:
 
 def _task_name(stage, i, n): return stage if n == 1 else f'{stage}-{i}'
 
+def task_output(prof, stage, i) -> str:
+    "File name of task `i`'s executed notebook in the run folder (`06_train_cnn-2.ipynb`)."
+    n = len(stage_tasks(prof, stage))
+    return f'{stage_notebook(prof, stage).stem}{"" if n == 1 else f"-{i}"}.ipynb'
+
 def stage_notebook(prof, stage) -> Path:
     nb = prof['stages'].get(stage, {}).get('notebook') or STAGES.get(stage)
     if nb is None: raise KeyError(f'unknown stage {stage!r} (stages: {", ".join(STAGES)})')
     nb = Path(nb)
     return nb if nb.is_absolute() else nbs_dir()/nb
 
-# %% ../nbs/12_runs.ipynb #d1008252
+# %% ../nbs/12_runs.ipynb #f675ef8c
 class _Tee:
     "Write what the notebook prints to its log file and, unless quiet, to our stdout (SLURM job logs)."
     def __init__(self, *fs): self.fs = [f for f in fs if f is not None]
@@ -141,7 +146,7 @@ def run_task(prof, stage, i, run_dir, force=False, quiet=False) -> dict:
     if work and not force and stage_done(work, marker, params):
         if not quiet: print(f'[{name}] done before with these parameters: skipped (force to redo)')
         return {**rec, 'status': 'skipped'}
-    out = Path(run_dir)/f'{nb.stem}{"" if len(tasks) == 1 else f"-{i}"}.ipynb'
+    out = Path(run_dir)/task_output(prof, stage, i)
     if not quiet: print(f'[{name}] {nb.name} -> {out}', flush=True)
     t0 = time.time()
     try:
@@ -216,7 +221,7 @@ def run_stages(prof, stages, run_id=None, task=None, force=False, quiet=False) -
     update_run_record(run_dir, end=dt.datetime.now().isoformat(timespec='seconds'), scores=_scores(prof))
     return run_dir
 
-# %% ../nbs/12_runs.ipynb #ac700c0f
+# %% ../nbs/12_runs.ipynb #bdd6840f
 def parse_overrides(pairs) -> dict:
     "['k1', 'v1', 'k2', 'v2'] -> {'k1': yaml(v1), ...}"
     pairs = list(pairs or [])
@@ -247,7 +252,7 @@ def ich_run(stage: str,                # a stage name, or `all` for the profile'
     stages = prof['pipeline'] if stage == 'all' else [stage]
     if n_tasks: return print(sum(len(stage_tasks(prof, s)) for s in stages))
     try:
-        check_overrides(prof, stages, overrides)
+        check_overrides(prof, list(prof['stages']), overrides)
         rd = run_stages(prof, stages, run_id=run_id, task=task, force=force)
     except StageError as e: raise SystemExit(f'ich-run: {e}')
     print(f'run folder: {rd}')
@@ -260,9 +265,9 @@ def run_cli(argv=None):
     parser.epilog = '-p KEY VALUE (repeatable): override a parameter; the value is read as YAML'
     args = vars(parser.parse_args(rest))
     args = {k: v for k, v in args.items() if k in ('stage', 'f', 'task', 'n_tasks', 'force', 'run_id')}
-    return ich_run(**args, overrides=parse_overrides(pairs))
+    ich_run(**args, overrides=parse_overrides(pairs))   # no return value: a console script exits 0
 
-# %% ../nbs/12_runs.ipynb #f0be88cf
+# %% ../nbs/12_runs.ipynb #07c96052
 def print_scores(scores):
     "Print the score table of `scores.json` (rows: models; columns: metrics)."
     import pandas as pd
