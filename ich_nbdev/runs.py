@@ -13,7 +13,8 @@ from .core import *
 # %% auto #0
 __all__ = ['STAGES', 'PIPELINE', 'nbs_dir', 'expand_vars', 'load_profile', 'stage_tasks', 'StageError', 'task_params',
            'task_output', 'stage_notebook', 'run_task', 'git_commit', 'update_run_record', 'new_run_id', 'runs_dir',
-           'check_overrides', 'run_stages', 'parse_overrides', 'ich_run', 'run_cli', 'print_scores', 'demo_cli']
+           'check_overrides', 'run_stages', 'parse_overrides', 'ich_run', 'run_cli', 'print_scores', 'demo_cli',
+           'check_profile']
 
 # %% ../nbs/12_runs.ipynb #e6aef4d0
 STAGES = {
@@ -221,7 +222,7 @@ def run_stages(prof, stages, run_id=None, task=None, force=False, quiet=False) -
     update_run_record(run_dir, end=dt.datetime.now().isoformat(timespec='seconds'), scores=_scores(prof))
     return run_dir
 
-# %% ../nbs/12_runs.ipynb #bdd6840f
+# %% ../nbs/12_runs.ipynb #21c51f7d
 def parse_overrides(pairs) -> dict:
     "['k1', 'v1', 'k2', 'v2'] -> {'k1': yaml(v1), ...}"
     pairs = list(pairs or [])
@@ -248,7 +249,8 @@ def ich_run(stage: str,                # a stage name, or `all` for the profile'
             overrides: dict = None):   # parameter overrides (`-p key value` on the command line)
     "Run pipeline stages (papermill notebooks) as a profile describes; returns the run folder."
     if f is None: raise SystemExit('ich-run: -f PROFILE.yaml is required')
-    prof = load_profile(f, overrides)
+    try: prof = load_profile(f, overrides)
+    except (KeyError, ValueError, FileNotFoundError, yaml.YAMLError) as e: raise SystemExit(f'ich-run: {f}: {e}')
     stages = prof['pipeline'] if stage == 'all' else [stage]
     if n_tasks: return print(sum(len(stage_tasks(prof, s)) for s in stages))
     try:
@@ -290,3 +292,19 @@ def demo_cli(profile: str = None,   # profile YAML (default: papermill_runs/demo
     print(f'\npipeline done in {time.time() - t0:.0f} s; executed notebooks and run.json: {rd}')
     if (work/WD.scores).exists(): print_scores(load_json(work/WD.scores))
     if (work/WD.submission).exists(): print(f'submission: {work/WD.submission}')
+
+# %% ../nbs/12_runs.ipynb #0cded988
+def check_profile(fn, env=None) -> int:
+    "Check that every task of every stage of profile `fn` only sets parameters its notebook declares; returns the task count."
+    old = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
+    try:
+        prof = load_profile(fn)
+        n = 0
+        for s in prof['stages']:
+            for t in stage_tasks(prof, s): task_params(prof, s, t, stage_notebook(prof, s)); n += 1
+        return n
+    finally:
+        for k, v in old.items():
+            if v is None: os.environ.pop(k, None)
+            else: os.environ[k] = v
