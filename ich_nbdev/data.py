@@ -91,7 +91,7 @@ def assign_folds(df, n_folds=5, seed=0) -> np.ndarray:
         for k, (_, v) in enumerate(cv.split(np.zeros(len(df)), y, groups)): fold[v] = k
     return fold
 
-# %% ../nbs/04_data.ipynb #a4ae53a0
+# %% ../nbs/04_data.ipynb #a1042c3c
 def find_kaggle_file(work, name=KAGGLE.train_csv) -> Path:
     "Kaggle file `name` of `work`: in the work dir, else in or beside the DICOM folder preprocessing recorded."
     from ich_nbdev.preprocess import data_dir
@@ -133,9 +133,10 @@ def make_folds(work, n_folds=5, seed=0, force=False) -> pd.DataFrame:
     return folds
 
 def prepare_data(work, train_csv=None, n_folds=5, seed=0) -> pd.DataFrame:
-    "Labels and folds of `work` (made when missing): image_id, idx, six labels, fold, group."
-    lab = make_labels(work, train_csv)
-    folds = make_folds(work, n_folds, seed)
+    "Labels and folds of `work` (made when missing; one process at a time): image_id, idx, six labels, fold, group."
+    with locked(Path(work)/WD.stages/'data'):
+        lab = make_labels(work, train_csv)
+        folds = make_folds(work, n_folds, seed)
     return lab.merge(folds[['image_id', 'fold', 'group']], on='image_id', validate='1:1')
 
 # %% ../nbs/04_data.ipynb #448a6dc5
