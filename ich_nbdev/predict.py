@@ -226,7 +226,7 @@ def ensemble_maps(members, store, rows, method, device='cpu') -> np.ndarray:
         ms.append((model, crop_resize(xm, size, .8), sal.crop_placer(H, W, .8)))
     return sal.ensemble_saliency(ms, cls=LABELS.index('any'), method=method)
 
-# %% ../nbs/10_predict.ipynb #0b6acc91
+# %% ../nbs/10_predict.ipynb #86690cdc
 class _Timer:
     def __init__(self): self.t = {}
     @contextlib.contextmanager
@@ -252,7 +252,7 @@ def store_size(specs) -> int:
 
 def predict(dicom_dir, out_dir, models_dir, group_by='series', tta='flip', device='auto', batch_size='auto',
             saliency='none', saliency_slices='top', threshold=0.5, size=None, n_top=3, work_dir=None,
-            report=True, quiet=False) -> dict:
+            report=True, n_workers=None, quiet=False) -> dict:
     "Predict every slice of the DICOM files under `dicom_dir` with the models of `models_dir`; write OUT_DIR."
     if saliency not in ('none', *sal.SALIENCY_METHODS): raise ValueError(f'saliency must be none or one of {sal.SALIENCY_METHODS}')
     if tta not in TTA: raise ValueError(f'tta must be one of {list(TTA)}, got {tta!r}')
@@ -263,7 +263,7 @@ def predict(dicom_dir, out_dir, models_dir, group_by='series', tta='flip', devic
     if size: specs = [CNNSpec(s.name, s.arch, int(size), s.files, s.source, s.mode) for s in specs]
     seq = find_sequence(models_dir, specs)
     work = Path(work_dir or out/'work')
-    with tm('preprocess'): prep = preprocess(dicom_dir, work, group_by=group_by, size=store_size(specs), progress=not quiet)
+    with tm('preprocess'): prep = preprocess(dicom_dir, work, group_by=group_by, n_workers=n_workers, size=store_size(specs), progress=not quiet)
     slices, store = load_slices(work), ImageStore(work)
     fails = _failures(work, dicom_dir); save_df(fails, out/'failures.csv')
     if not len(slices): raise RuntimeError(f'no usable CT slice in {dicom_dir}: see {out/"failures.csv"} ({len(fails)} files)')
@@ -308,7 +308,7 @@ def predict(dicom_dir, out_dir, models_dir, group_by='series', tta='flip', devic
     save_json(rec, out/'run.json')
     return rec
 
-# %% ../nbs/10_predict.ipynb #8f18e6ff
+# %% ../nbs/10_predict.ipynb #0ea5c5d8
 @call_parse
 def predict_cli(dicom_dir:str,                                   # folder of DICOM files (searched recursively)
                 out_dir:str,                                     # where the outputs go (created)
@@ -322,11 +322,12 @@ def predict_cli(dicom_dir:str,                                   # folder of DIC
                 threshold:float=0.5,                             # probability at which a series is flagged
                 size:int=None,                                   # override every backbone's input size (quick looks)
                 work_dir:str=None,                               # preprocessed work dir (default OUT_DIR/work)
+                workers:int=None,                                # preprocessing processes (default: all cores)
                 no_report:bool=False):                           # skip figures and report.html
     "Predict intracranial hemorrhage on a folder of head CT DICOM files."
     if not models: raise SystemExit('ich-predict: --models MODELS_DIR is required (see README: model layout)')
     rec = predict(dicom_dir, out_dir, models, group_by, tta, device, batch_size, saliency, saliency_slices, threshold,
-                  size, work_dir=work_dir, report=not no_report)
+                  size, work_dir=work_dir, report=not no_report, n_workers=workers)
     print(f"{rec['n_slices']} slices in {rec['n_series']} series ({rec['n_flagged']} flagged), "
           f"{rec['n_failures']} files not used: {out_dir}")
 
