@@ -19,9 +19,9 @@ from .core import *
 from .submit import weighted_log_loss, need
 
 # %% auto #0
-__all__ = ['SEQ_DEFAULTS', 'DEMO_SEQ', 'embedding_names', 'load_embedding', 'gather_inputs', 'fake_slices', 'fake_embeddings',
-           'SeqData', 'pos_diff', 'load_seq_data', 'SeqDataset', 'pad_collate', 'MaskedBatchNorm2d', 'ConvBNReLU',
-           'flip_valid', 'BiGRU', 'BiGRUHead', 'SequenceModel', 'masked_wbce', 'seq_loss', 'SliceLogLoss', 'seq_folds',
+__all__ = ['SEQ_VERSION', 'SEQ_DEFAULTS', 'DEMO_SEQ', 'embedding_names', 'load_embedding', 'gather_inputs', 'fake_slices',
+           'fake_embeddings', 'SeqData', 'pos_diff', 'load_seq_data', 'SeqDataset', 'pad_collate', 'MaskedBatchNorm2d',
+           'ConvBNReLU', 'BiGRUHead', 'SequenceModel', 'masked_wbce', 'seq_loss', 'SliceLogLoss', 'seq_folds',
            'MultiStepLR', 'scaled_milestones', 'seq_dls', 'seq_learner', 'fit_seq', 'predict_series', 'train_folds',
            'load_fold_model', 'predict_folds', 'sequence_stage', 'demo_inputs', 'demo_sequence']
 
@@ -214,34 +214,19 @@ class ConvBNReLU(nn.Module):
         self.bn = MaskedBatchNorm2d(nf)
     def forward(self, x, mask): return F.relu(self.bn(self.conv(x * mask), mask)) * mask
 
-# %% ../nbs/08_sequence.ipynb #9cf1ebeb
-def flip_valid(x, lengths):
-    "Reverse each sequence of `x` `(B, L, C)` within its first `lengths[b]` positions; the padding stays in place."
-    t = torch.arange(x.shape[1], device=x.device)[None]
-    n = lengths.to(x.device)[:, None]
-    idx = torch.where(t < n, n - 1 - t, t)
-    return torch.gather(x, 1, idx[..., None].expand_as(x))
-
-class BiGRU(nn.Module):
-    "A stacked bidirectional GRU (as `nn.GRU(..., bidirectional=True)`) whose valid outputs ignore trailing padding."
-    def __init__(self, ni, hidden=96, layers=2):
-        super().__init__()
-        mk = lambda l: nn.GRU(ni if l == 0 else 2 * hidden, hidden, batch_first=True)
-        self.fwd, self.bwd = nn.ModuleList(map(mk, range(layers))), nn.ModuleList(map(mk, range(layers)))
-    def forward(self, x, lengths):
-        for f, b in zip(self.fwd, self.bwd):
-            x = torch.cat([f(x)[0], flip_valid(b(flip_valid(x, lengths))[0], lengths)], -1)
-        return x
-
-# %% ../nbs/08_sequence.ipynb #1e6dc082
+# %% ../nbs/08_sequence.ipynb #e2edfaf1
 class BiGRUHead(nn.Module):
-    "2-layer bidirectional GRU over the slices, then a linear layer to 6 logits per slice."
+    "2-layer bidirectional GRU over the slices (packed: padding never enters), then a linear layer to 6 logits per slice."
     def __init__(self, ni, hidden=96, n_out=N_CLASSES, layers=2):
         super().__init__()
-        self.gru, self.lin = BiGRU(ni, hidden, layers), nn.Linear(2 * hidden, n_out)
-    def forward(self, x, lengths): return self.lin(self.gru(x, lengths))
+        self.gru = nn.GRU(ni, hidden, num_layers=layers, batch_first=True, bidirectional=True)
+        self.lin = nn.Linear(2 * hidden, n_out)
+    def forward(self, x, lengths):
+        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        h, _ = pad_packed_sequence(self.gru(packed)[0], batch_first=True, total_length=x.shape[1])
+        return self.lin(h)
 
-# %% ../nbs/08_sequence.ipynb #02da4dfb
+# %% ../nbs/08_sequence.ipynb #96f01a53
 class SequenceModel(nn.Module):
     "The original two-part sequence model: `forward(feats, probs, pos_diff, mask) -> (out, out0)`, logits `(B, L, 6)`."
     def __init__(self, n_feat_models, feat_dim, n_prob_models, hidden=96, drop=.5, add_position=True):
@@ -281,7 +266,7 @@ class SequenceModel(nn.Module):
             self.head_a.bias.copy_(b); self.head_b.lin.bias.zero_(); self.head_g.lin.bias.copy_(b)
         return self
 
-# %% ../nbs/08_sequence.ipynb #f6d0c590
+# %% ../nbs/08_sequence.ipynb #220d0aaf
 def masked_wbce(logits, y, mask, weights=CLASS_WEIGHTS):
     "Class-weighted BCE of `logits` over the valid positions of `mask`, normalised by count and weight sum."
     w = torch.as_tensor(weights, dtype=logits.dtype, device=logits.device)
@@ -305,7 +290,7 @@ class SliceLogLoss(Metric):
     @property
     def name(self): return 'wlogloss'
 
-# %% ../nbs/08_sequence.ipynb #b996ff52
+# %% ../nbs/08_sequence.ipynb #a079a0f3
 def seq_folds(data: SeqData, n_folds=10, seed=0) -> np.ndarray:
     "Fold of each series of `data`, split by study and stratified by series-level `any`."
     from sklearn.model_selection import StratifiedGroupKFold
@@ -328,7 +313,7 @@ def scaled_milestones(epochs, milestones=(20, 30, 40), ref_epochs=50):
     "The original milestones (for a 50-epoch run) scaled to `epochs`."
     return sorted({max(1, round(m * epochs / ref_epochs)) for m in milestones})
 
-# %% ../nbs/08_sequence.ipynb #7e98ad27
+# %% ../nbs/08_sequence.ipynb #1c0d890a
 def seq_dls(data, trn, val, bs=128, seed=0, crop=24):
     "fastai `DataLoaders` of padded batches: random training samples of series `trn`, whole series `val`."
     g = torch.Generator().manual_seed(seed)
@@ -346,7 +331,7 @@ def seq_learner(data, trn, val, bs=128, lr=3e-4, seed=0, crop=24, hidden=96, dro
     return Learner(seq_dls(data, trn, val, bs, seed, crop), model.to(get_device(device or 'auto')), loss_func=seq_loss, lr=lr,
                    opt_func=partial(OptimWrapper, opt=torch.optim.Adam), metrics=[SliceLogLoss()], path=path, model_dir='.')
 
-# %% ../nbs/08_sequence.ipynb #dcc5d4d9
+# %% ../nbs/08_sequence.ipynb #601915f2
 def fit_seq(learn, epochs, milestones=None, fname='best', quiet=False) -> dict:
     "Train `epochs` epochs with step decay; load the best epoch by validation metric; return its record."
     cbs = [MultiStepLR(milestones if milestones is not None else scaled_milestones(epochs)),
@@ -359,7 +344,7 @@ def fit_seq(learn, epochs, milestones=None, fname='best', quiet=False) -> dict:
     (Path(learn.path)/f'{fname}.pth').unlink(missing_ok=True)
     return dict(best_epoch=int(np.argmin(vals)), best_valid=float(np.min(vals)), valid=[float(v) for v in vals])
 
-# %% ../nbs/08_sequence.ipynb #a339b43d
+# %% ../nbs/08_sequence.ipynb #f84d35f7
 @torch.no_grad()
 def predict_series(model, data: SeqData, groups=None, bs=64, device=None) -> tuple:
     "Rows and TTA probabilities (mean of forward and reversed pass) of the slices of series `groups`."
@@ -377,7 +362,8 @@ def predict_series(model, data: SeqData, groups=None, bs=64, device=None) -> tup
     assert (outs[0][0] == outs[1][0]).all()
     return outs[0][0], (outs[0][1] + outs[1][1]) / 2
 
-# %% ../nbs/08_sequence.ipynb #94a40a2f
+# %% ../nbs/08_sequence.ipynb #3f86fb18
+SEQ_VERSION = 2   # bump when the model or its training changes: finished folds of another version are retrained
 SEQ_DEFAULTS = dict(n_folds=10, epochs=40, bs=128, lr=3e-4, seed=0, crop=24, hidden=96, drop=.5, prior_init=True, group_col='group_id', milestones=None)
 
 def _inputs_key(work, names):
@@ -392,12 +378,12 @@ def _save_model(model, fn):
 def _frame(ids, probs, **extra):
     return pd.DataFrame(probs, columns=LABELS).assign(image_id=ids, **extra)[['image_id', *extra, *LABELS]]
 
-# %% ../nbs/08_sequence.ipynb #a37a582a
+# %% ../nbs/08_sequence.ipynb #0dd8e465
 def train_folds(work, data, folds, p, names, device=None, quiet=False) -> list:
     "Train (or skip, when already done) every fold; return the per-fold records."
     recs = []
     for k in range(p['n_folds']):
-        fp = dict(p, fold=k, inputs=_inputs_key(work, names))
+        fp = dict(p, fold=k, inputs=_inputs_key(work, names), version=SEQ_VERSION)
         fn = wpath(work, WD.sequence, f'fold{k}.pth')
         if stage_done(work, f'sequence_fold{k}', fp) and fn.exists():
             recs.append(load_json(Path(work)/WD.stages/f'sequence_fold{k}.json')['record']); continue
@@ -410,7 +396,7 @@ def train_folds(work, data, folds, p, names, device=None, quiet=False) -> list:
         recs.append(rec)
     return recs
 
-# %% ../nbs/08_sequence.ipynb #7a48699e
+# %% ../nbs/08_sequence.ipynb #493d3331
 def load_fold_model(work, k, data, hidden=96, drop=.5, device=None):
     "The trained `SequenceModel` of fold `k` (strict load), in eval mode."
     model = SequenceModel(data.feats.shape[2], data.feats.shape[1], data.probs.shape[1], hidden, drop)
@@ -432,7 +418,7 @@ def predict_folds(work, oof: SeqData, test: SeqData | None, folds, p, device=Non
     if test_p: test_df = _frame(test.ids[test_p[0][0]], np.mean([tp[1] for tp in test_p], 0))
     return oof_df, test_df
 
-# %% ../nbs/08_sequence.ipynb #bc5ccbc8
+# %% ../nbs/08_sequence.ipynb #86aecaaf
 def sequence_stage(work, names=None, device=None, quiet=False, **params) -> dict:
     "Train the sequence model on every fold, predict out-of-fold and test slices, write `sequence/` files; resumable."
     p = {**SEQ_DEFAULTS, **params}
@@ -442,7 +428,7 @@ def sequence_stage(work, names=None, device=None, quiet=False, **params) -> dict
     with locked(Path(work)/WD.sequence/'stage'): return _sequence_stage(work, names, p, device, quiet)
 
 def _sequence_stage(work, names, p, device, quiet):
-    key = dict(p, names=names, inputs=_inputs_key(work, names) if names else None)
+    key = dict(p, names=names, inputs=_inputs_key(work, names) if names else None, version=SEQ_VERSION)
     out = Path(work)/WD.sequence
     if stage_done(work, 'sequence', key) and (out/'scores.json').exists(): return load_json(out/'scores.json')
     oof = load_seq_data(work, names, 'oof', p['group_col'])
@@ -463,7 +449,7 @@ def _sequence_stage(work, names, p, device, quiet):
     mark_done(work, 'sequence', key, oof_wlogloss=scores['oof_wlogloss'])
     return scores
 
-# %% ../nbs/08_sequence.ipynb #6ee5456c
+# %% ../nbs/08_sequence.ipynb #ce8b3489
 DEMO_SEQ = dict(n_folds=3, epochs=10, bs=4, lr=1e-3, seed=0)
 
 def demo_inputs() -> Path:
