@@ -21,9 +21,9 @@ from . import saliency as sal
 
 # %% auto #0
 __all__ = ['LAYOUT_HELP', 'TTA', 'ARCHIVES', 'CNNSpec', 'release_models', 'work_models', 'find_models', 'find_sequence',
-           'load_folds', 'BatchSize', 'cnn_predict', 'sequence_predict', 'per_slice_table', 'per_series_table',
-           'display_image', 'select_slices', 'saliency_figures', 'ensemble_maps', 'store_size', 'predict',
-           'predict_cli', 'sha256sum', 'place_checkpoints', 'fetch_models', 'download_cli', 'fake_release']
+           'load_folds', 'BatchSize', 'n_views', 'cnn_predict', 'sequence_predict', 'per_slice_table',
+           'per_series_table', 'display_image', 'select_slices', 'saliency_figures', 'ensemble_maps', 'store_size',
+           'predict', 'predict_cli', 'sha256sum', 'place_checkpoints', 'fetch_models', 'download_cli', 'fake_release']
 
 # %% ../nbs/10_predict.ipynb #ad6e0e96
 @dataclass
@@ -122,13 +122,18 @@ class BatchSize:
                 self.bs //= 2
                 if torch.cuda.is_available(): torch.cuda.empty_cache()
 
-# %% ../nbs/10_predict.ipynb #ace10fc5
+# %% ../nbs/10_predict.ipynb #0ebb3174
 TTA = {'none': 1, 'flip': 2, 'full': 10}
+
+def n_views(tta) -> int:
+    "Number of TTA views of `tta`: a name of `TTA`, or a number 1..10 (the first views of `tta_views`, as the embedding stage counts them)."
+    if str(tta) in TTA: return TTA[str(tta)]
+    if str(tta).isdigit() and 1 <= int(tta) <= 10: return int(tta)
+    raise ValueError(f'tta must be one of {list(TTA)} or a number of views 1..10, got {tta!r}')
 
 def cnn_predict(models, store, idxs, size, tta='flip', mode='context', bs=None, device='cpu', quiet=False):
     "`(probs [N, 6], feats [N, D])` of store rows `idxs`: the mean over `models` (folds) and the TTA views."
-    if tta not in TTA: raise ValueError(f'tta must be one of {list(TTA)}, got {tta!r}')
-    bs, views, p, f = bs or BatchSize('auto', device), tta_views(TTA[tta]), 0, 0
+    bs, views, p, f = bs or BatchSize('auto', device), tta_views(n_views(tta)), 0, 0
     for m in models:
         def _run(b):
             dl = infer_dl(store, idxs, b, mode, 0, device)
@@ -226,7 +231,7 @@ def ensemble_maps(members, store, rows, method, device='cpu') -> np.ndarray:
         ms.append((model, crop_resize(xm, size, .8), sal.crop_placer(H, W, .8)))
     return sal.ensemble_saliency(ms, cls=LABELS.index('any'), method=method)
 
-# %% ../nbs/10_predict.ipynb #86690cdc
+# %% ../nbs/10_predict.ipynb #be7473dc
 class _Timer:
     def __init__(self): self.t = {}
     @contextlib.contextmanager
@@ -255,7 +260,7 @@ def predict(dicom_dir, out_dir, models_dir, group_by='series', tta='flip', devic
             report=True, n_workers=None, quiet=False) -> dict:
     "Predict every slice of the DICOM files under `dicom_dir` with the models of `models_dir`; write OUT_DIR."
     if saliency not in ('none', *sal.SALIENCY_METHODS): raise ValueError(f'saliency must be none or one of {sal.SALIENCY_METHODS}')
-    if tta not in TTA: raise ValueError(f'tta must be one of {list(TTA)}, got {tta!r}')
+    n_views(tta)
     if not Path(dicom_dir).is_dir(): raise FileNotFoundError(f'DICOM folder {dicom_dir} does not exist')
     out, tm = Path(out_dir), _Timer(); out.mkdir(parents=True, exist_ok=True)
     dev = get_device(device)
@@ -308,13 +313,13 @@ def predict(dicom_dir, out_dir, models_dir, group_by='series', tta='flip', devic
     save_json(rec, out/'run.json')
     return rec
 
-# %% ../nbs/10_predict.ipynb #0ea5c5d8
+# %% ../nbs/10_predict.ipynb #c86b9237
 @call_parse
 def predict_cli(dicom_dir:str,                                   # folder of DICOM files (searched recursively)
                 out_dir:str,                                     # where the outputs go (created)
                 models:str=None,                                 # models folder: 2DNet/ release layout and/or a work dir with cnn/, sequence/
                 group_by:Param('slices grouped into series by', str, choices=['series', 'study'])='series',
-                tta:Param('test-time augmentation', str, choices=list(TTA))='flip',
+                tta:str='flip',                                  # test-time augmentation: none, flip, full, or a number of views 1..10
                 device:Param('compute device', str, choices=['auto', 'cpu', 'cuda'])='auto',
                 batch_size:str='auto',                           # 'auto' or a number of slices per batch
                 saliency:Param('saliency method of the slice panels', str, choices=['none', *sal.SALIENCY_METHODS])='none',
