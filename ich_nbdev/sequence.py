@@ -331,7 +331,7 @@ def seq_learner(data, trn, val, bs=128, lr=3e-4, seed=0, crop=24, hidden=96, dro
     return Learner(seq_dls(data, trn, val, bs, seed, crop), model.to(get_device(device or 'auto')), loss_func=seq_loss, lr=lr,
                    opt_func=partial(OptimWrapper, opt=torch.optim.Adam), metrics=[SliceLogLoss()], path=path, model_dir='.')
 
-# %% ../nbs/08_sequence.ipynb #601915f2
+# %% ../nbs/08_sequence.ipynb #c9e4f0ba
 def fit_seq(learn, epochs, milestones=None, fname='best', quiet=False) -> dict:
     "Train `epochs` epochs with step decay; load the best epoch by validation metric; return its record."
     cbs = [MultiStepLR(milestones if milestones is not None else scaled_milestones(epochs)),
@@ -339,6 +339,7 @@ def fit_seq(learn, epochs, milestones=None, fname='best', quiet=False) -> dict:
     if quiet:
         with learn.no_logging(), learn.no_bar(): learn.fit(epochs, cbs=cbs)
     else:
+        print('[epoch, train loss, valid loss, valid wlogloss of out, time]')
         with learn.no_bar(): learn.fit(epochs, cbs=cbs)
     vals = [v[-1] for v in learn.recorder.values]
     (Path(learn.path)/f'{fname}.pth').unlink(missing_ok=True)
