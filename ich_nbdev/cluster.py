@@ -177,7 +177,7 @@ def check_run(run_dir, profile, stages=None, submission=True) -> dict:
         if not sub.is_file() or sub.stat().st_size == 0: raise FileNotFoundError(f'submission {sub} missing or empty')
     return dict(notebooks=nbs, submission=str(sub) if sub else None, stages=len(rec.get('stages', [])))
 
-# %% ../nbs/13_cluster.ipynb #4985538c
+# %% ../nbs/13_cluster.ipynb #3e1960eb
 STANDIN_RUN = '''
 import argparse, os, sys, time, datetime as dt
 from pathlib import Path
@@ -218,10 +218,11 @@ def write_standin(d, python=None) -> Path:
     fn.chmod(0o755)
     return fn
 
-def standin_profile(d, n_train=3) -> Path:
-    "A profile for the stand-in: the whole pipeline, `train_cnn` fanned out into `n_train` tasks, work dir in `d`."
+def standin_profile(d, n_train=3, n_shards=0) -> Path:
+    "A profile for the stand-in: the whole pipeline, `train_cnn` fanned out into `n_train` tasks (`n_shards`: preprocessing too), work dir in `d`."
     fn = Path(d)/'standin.yaml'
-    fn.write_text(f"name: standin\nparams: {{work_dir: {Path(d)/'work'}}}\nstages:\n  synth: {{out_dir: {Path(d)/'data'}}}\n"
+    shards = f"  preprocess_shard: {{n_shards: {n_shards}, matrix: {{shard: {list(range(n_shards))}}}}}\n" if n_shards else ''
+    fn.write_text(f"name: standin\nparams: {{work_dir: {Path(d)/'work'}}}\nstages:\n  synth: {{out_dir: {Path(d)/'data'}}}\n{shards}"
                   f"  preprocess: {{}}\n  train_cnn: {{matrix: {{fold: {list(range(n_train))}}}}}\n"
                   "  embed: {}\n  sequence: {}\n  submit: {}\n")
     return fn

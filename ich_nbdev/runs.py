@@ -19,6 +19,7 @@ __all__ = ['STAGES', 'PIPELINE', 'nbs_dir', 'expand_vars', 'load_profile', 'stag
 # %% ../nbs/12_runs.ipynb #e6aef4d0
 STAGES = {
     'synth': '02_synth.ipynb',
+    'preprocess_shard': '03_preprocess.ipynb',   # one shard of the DICOM files (a job array task); `preprocess` merges
     'preprocess': '03_preprocess.ipynb',
     'train_cnn': '06_train_cnn.ipynb',
     'embed': '07_embed.ipynb',
@@ -26,7 +27,7 @@ STAGES = {
     'submit': '09_submit.ipynb',
     'predict': '10_predict.ipynb',
 }
-PIPELINE = ['synth', 'preprocess', 'train_cnn', 'embed', 'sequence', 'submit']
+PIPELINE = ['synth', 'preprocess_shard', 'preprocess', 'train_cnn', 'embed', 'sequence', 'submit']   # a profile runs the stages it lists
 
 def nbs_dir() -> Path:
     "The folder of the stage notebooks: `$ICH_NBS`, else `nbs/` of the checkout."

@@ -76,6 +76,7 @@ ich_sbatch_args() {
   local dtime=04:00:00 dmem=16G dcpus=4
   case "$s" in
     synth)      dtime=01:00:00; dmem=8G;  dcpus=2 ;;
+    preprocess_shard) dtime=04:00:00; dmem=16G; dcpus=8 ;;   # one array task per shard of the DICOM files
     preprocess) dtime=12:00:00; dmem=32G; dcpus=16 ;;
     train_cnn)  dtime=48:00:00; dmem=64G; dcpus=8 ;;
     embed)      dtime=12:00:00; dmem=64G; dcpus=8 ;;

@@ -5,8 +5,8 @@
 #
 # One job per stage (slurm/STAGE.sbatch), each after the previous one succeeded
 # (--dependency=afterok; a failed stage cancels the rest), a job array where a
-# stage fans out (size from `ich-run STAGE -f PROFILE --n_tasks`: train_cnn is
-# models x folds). All jobs share one run id, so the executed notebooks land in
+# stage fans out (size from `ich-run STAGE -f PROFILE --n_tasks`: preprocess_shard is
+# the DICOM shards, train_cnn models x folds). All jobs share one run id: notebooks in
 # papermill_runs/runs/<run_id>/ and the job logs in papermill_runs/runs/<run_id>/slurm/.
 # Prints `STAGE JOBID NTASKS` per stage, then `run_id RUN_ID` (also saved to
 # <run dir>/slurm/jobs.tsv). Resubmitting is safe: finished stages are skipped.
