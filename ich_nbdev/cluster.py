@@ -153,13 +153,9 @@ def job_logs(job, n=25) -> str:
 # %% ../nbs/13_cluster.ipynb #bd969cec
 def expected_notebooks(profile, stages=None) -> list[str]:
     "File names of the executed notebooks `ich-run` writes for `stages` (default: the profile's pipeline)."
-    from ich_nbdev.runs import load_profile, stage_tasks, stage_notebook
+    from ich_nbdev.runs import load_profile, stage_tasks, task_output
     prof = load_profile(profile)
-    names = []
-    for s in stages or prof['pipeline']:
-        n, stem = len(stage_tasks(prof, s)), stage_notebook(prof, s).stem
-        names += [f'{stem}.ipynb'] if n == 1 else [f'{stem}-{i}.ipynb' for i in range(n)]
-    return names
+    return [task_output(prof, s, i) for s in stages or prof['pipeline'] for i in range(len(stage_tasks(prof, s)))]
 
 def check_run(run_dir, profile, stages=None, submission=True) -> dict:
     "Fail unless `run_dir` has every executed notebook, no failed task in run.json, and (`submission`) the submission."

@@ -16,11 +16,11 @@ __all__ = ['STAGES', 'PIPELINE', 'nbs_dir', 'expand_vars', 'load_profile', 'stag
            'check_overrides', 'run_stages', 'parse_overrides', 'ich_run', 'run_cli', 'print_scores', 'demo_cli',
            'check_profile']
 
-# %% ../nbs/12_runs.ipynb #e6aef4d0
+# %% ../nbs/12_runs.ipynb #ecf24c04
 STAGES = {
     'synth': '02_synth.ipynb',
-    'preprocess_shard': '03_preprocess.ipynb',   # one shard of the DICOM files (a job array task); `preprocess` merges
     'preprocess': '03_preprocess.ipynb',
+    'preprocess_shard': '03_preprocess.ipynb',   # one shard of the DICOM files (a job array task); `preprocess` merges
     'train_cnn': '06_train_cnn.ipynb',
     'embed': '07_embed.ipynb',
     'sequence': '08_sequence.ipynb',
@@ -36,7 +36,7 @@ def nbs_dir() -> Path:
     if root is None: raise FileNotFoundError('stage notebooks not found: run from the ich_nbdev checkout or set ICH_NBS')
     return root/'nbs'
 
-# %% ../nbs/12_runs.ipynb #f284e1b4
+# %% ../nbs/12_runs.ipynb #0e654c21
 _var_re = re.compile(r'\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}')
 
 def expand_vars(s, vars=None):
@@ -51,7 +51,10 @@ def expand_vars(s, vars=None):
     return _var_re.sub(_sub, s)
 
 def _expand(o, vars):
-    if isinstance(o, str): return expand_vars(o, vars)
+    "Expand `${...}` in a parsed profile; a value that is one `${...}` alone is read as YAML (`${N:-16}` -> 16)."
+    if isinstance(o, str):
+        v = expand_vars(o, vars)
+        return yaml.safe_load(v) if _var_re.fullmatch(o) and v.strip() else v
     if isinstance(o, dict): return {k: _expand(v, vars) for k, v in o.items()}
     if isinstance(o, list): return [_expand(v, vars) for v in o]
     return o
@@ -98,7 +101,7 @@ def stage_tasks(prof, stage) -> list[dict]:
         tasks.append(t)
     return tasks
 
-# %% ../nbs/12_runs.ipynb #3119509a
+# %% ../nbs/12_runs.ipynb #a7acbacf
 class StageError(RuntimeError): pass
 
 def _declared(nb) -> dict:
@@ -116,8 +119,9 @@ def _task_name(stage, i, n): return stage if n == 1 else f'{stage}-{i}'
 
 def task_output(prof, stage, i) -> str:
     "File name of task `i`'s executed notebook in the run folder (`06_train_cnn-2.ipynb`)."
-    n = len(stage_tasks(prof, stage))
-    return f'{stage_notebook(prof, stage).stem}{"" if n == 1 else f"-{i}"}.ipynb'
+    n, stem = len(stage_tasks(prof, stage)), stage_notebook(prof, stage).stem
+    base = stem if stem.split('_', 1)[-1] == stage else f'{stem}-{stage}'   # two stages of one notebook never collide
+    return f'{base}{"" if n == 1 else f"-{i}"}.ipynb'
 
 def stage_notebook(prof, stage) -> Path:
     nb = prof['stages'].get(stage, {}).get('notebook') or STAGES.get(stage)
