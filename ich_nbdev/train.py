@@ -272,7 +272,7 @@ def finish_fold(learn, data, fold, out, params, best_fn, seconds) -> dict:
     plot_curves(out/f'fold{fold}_log.csv', out/f'fold{fold}_curves.png')
     return rec
 
-# %% ../nbs/06_train_cnn.ipynb #8aae93c7
+# %% ../nbs/06_train_cnn.ipynb #c2d899f7
 def oof_predictions(work, backbone, size, n_folds) -> pd.DataFrame | None:
     "Out-of-fold validation predictions of all folds (None while a fold is missing)."
     out = cnn_dir(work, backbone, size)
@@ -289,6 +289,7 @@ def cnn_scores(work, backbone, size, n_folds) -> dict | None:
     n = np.array([r['n_valid'] for r in recs])
     res = dict(backbone=backbone, size=size, n_folds=n_folds, n=len(oof), oof_wll=weighted_log_loss(lab, oof[LABELS].values),
                prior_wll=float((np.array([r['prior_wll'] for r in recs]) * n).sum() / n.sum()),
+               prior_insample_wll=weighted_log_loss(lab, np.broadcast_to(lab.mean(0), lab.shape)),
                fold_wll=[r['wll'] for r in recs], seconds=sum(r['seconds'] for r in recs))
     save_json(res, out/'scores.json')
     return res
