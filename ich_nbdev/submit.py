@@ -12,9 +12,9 @@ from .core import *
 
 # %% auto #0
 __all__ = ['FIGURE', 'as_probs', 'bce', 'weighted_log_loss', 'equal_weight_log_loss', 'per_class_log_loss', 'safe_auc',
-           'per_class_auc', 'exam_auc', 'prior_preds', 'mean_preds', 'score_preds', 'score_table', 'save_fig',
-           'pick_series', 'plot_series_any', 'to_long', 'SubmissionError', 'validate_submission', 'write_submission',
-           'need', 'find_sample_sub', 'cnn_oof_preds', 'table_records', 'submit_stage']
+           'per_class_auc', 'exam_auc', 'prior_preds', 'oof_prior_preds', 'mean_preds', 'score_preds', 'score_table',
+           'save_fig', 'pick_series', 'plot_series_any', 'to_long', 'SubmissionError', 'validate_submission',
+           'write_submission', 'need', 'find_sample_sub', 'cnn_oof_preds', 'table_records', 'submit_stage']
 
 # %% ../nbs/09_submit.ipynb #e2c029c9
 def as_probs(x, name='array') -> np.ndarray:
@@ -73,6 +73,13 @@ def prior_preds(labels: pd.DataFrame) -> pd.DataFrame:
     "Predict each class's frequency for every image."
     return labels[['image_id']].assign(**{c: float(labels[c].mean()) for c in LABELS})
 
+def oof_prior_preds(labels: pd.DataFrame, folds: pd.DataFrame) -> pd.DataFrame:
+    "Out-of-fold constant prior: each image gets the label frequency of the images in the other folds."
+    d = labels[['image_id', *LABELS]].merge(folds[['image_id', 'fold']], on='image_id')
+    rest = lambda k: d[d.fold != k] if (d.fold != k).any() else d
+    return pd.concat([g[['image_id']].assign(**{c: float(rest(k)[c].mean()) for c in LABELS}) for k, g in d.groupby('fold')],
+                     ignore_index=True)
+
 def mean_preds(preds: list) -> pd.DataFrame:
     "The mean of several prediction frames (image_id + `LABELS`), on the images all of them hold."
     ids = preds[0].image_id
@@ -99,7 +106,7 @@ def score_table(labels: pd.DataFrame, preds: dict, groups: pd.Series | None = No
     if len(common) == 0: raise ValueError('no image is covered by every prediction set')
     y = labels.set_index('image_id').loc[common, LABELS]
     g = None if groups is None else groups.loc[common].to_numpy()
-    sets = ({'constant prior': prior_preds(y.reset_index())} if prior else {}) | dict(preds)
+    sets = ({'constant prior (in-sample)': prior_preds(y.reset_index())} if prior else {}) | dict(preds)
     rows = {n: score_preds(y.to_numpy(), d.set_index('image_id').loc[common, LABELS].to_numpy(), g) for n, d in sets.items()}
     return pd.DataFrame.from_dict(rows, orient='index')
 
@@ -225,7 +232,9 @@ def submit_stage(work, sample_sub=None, n_plot=4, group_col='group_id', eps=1e-7
     slices = pd.read_parquet(need(work/WD.slices, 'slice table (stage 03)'))
     sub_fn = write_submission(test, work/WD.submission, sample_sub or find_sample_sub(work), eps)
     cnn = cnn_oof_preds(work)
-    preds = {f'CNN {n}': d for n, d in cnn.items()}
+    preds = {}
+    if (work/WD.folds).exists(): preds['constant prior (out-of-fold)'] = oof_prior_preds(labels, pd.read_parquet(work/WD.folds))
+    preds.update({f'CNN {n}': d for n, d in cnn.items()})
     preds['CNN ensemble'] = mean_preds(list(cnn.values()))   # with one CNN: that CNN
     preds['sequence model'] = oof
     tab = score_table(labels, preds, slices.drop_duplicates('image_id').set_index('image_id')[group_col])
