@@ -12,9 +12,9 @@ from .core import *
 
 # %% auto #0
 __all__ = ['STAGES', 'PIPELINE', 'nbs_dir', 'expand_vars', 'load_profile', 'stage_tasks', 'StageError', 'task_params',
-           'task_output', 'stage_notebook', 'run_task', 'git_commit', 'update_run_record', 'new_run_id', 'runs_dir',
-           'check_overrides', 'run_stages', 'parse_overrides', 'ich_run', 'run_cli', 'print_scores', 'demo_cli',
-           'check_profile']
+           'task_output', 'stage_notebook', 'job_notebook', 'run_task', 'git_commit', 'update_run_record', 'new_run_id',
+           'runs_dir', 'check_overrides', 'run_stages', 'parse_overrides', 'ich_run', 'run_cli', 'print_scores',
+           'demo_cli', 'check_profile']
 
 # %% ../nbs/12_runs.ipynb #ecf24c04
 STAGES = {
@@ -129,7 +129,42 @@ def stage_notebook(prof, stage) -> Path:
     nb = Path(nb)
     return nb if nb.is_absolute() else nbs_dir()/nb
 
-# %% ../nbs/12_runs.ipynb #f675ef8c
+# %% ../nbs/12_runs.ipynb #e9c9c789
+_flag_re = re.compile(r'^#\|\s*(\w+)')
+
+def _directives(src) -> list[str]:
+    return [m.group(1) for l in src.splitlines() if (m := _flag_re.match(l.strip()))]
+
+def _import_only(src) -> bool:
+    lines = [l.strip() for l in src.splitlines() if l.strip() and not l.strip().startswith('#')]
+    return bool(lines) and all(l.startswith(('import ', 'from ')) for l in lines)
+
+def job_notebook(nb_path, out_path, flags=None) -> Path:
+    "Write the job copy of `nb_path`: library and import cells, then the `parameters` cell onwards, no flagged cells."
+    import nbformat
+    nb = nbformat.read(str(nb_path), as_version=4)
+    flags = set(flags or _tst_flags())
+    start = next((i for i, c in enumerate(nb.cells) if 'parameters' in c.metadata.get('tags', [])), None)
+    if start is None: raise StageError(f'{Path(nb_path).name} has no cell tagged `parameters`: it is not a stage notebook')
+    keep = []
+    for i, c in enumerate(nb.cells):
+        if c.cell_type != 'code': keep.append(c); continue
+        d = _directives(c.source)
+        if flags & set(d): continue
+        if i >= start or {'export', 'exports', 'exporti', 'default_exp'} & set(d) or _import_only(c.source): keep.append(c)
+    nb.cells = keep
+    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(out_path))
+    return Path(out_path)
+
+def _tst_flags():
+    "The test flags of settings.ini (`slow gpu ...`)."
+    from configparser import ConfigParser
+    root = nbs_dir().parent
+    cfg = ConfigParser(); cfg.read(root/'settings.ini')
+    return cfg.get('DEFAULT', 'tst_flags', fallback='slow gpu slurm chromium').split()
+
+# %% ../nbs/12_runs.ipynb #6a8bd414
 class _Tee:
     "Write what the notebook prints to its log file and, unless quiet, to our stdout (SLURM job logs)."
     def __init__(self, *fs): self.fs = [f for f in fs if f is not None]
@@ -158,16 +193,18 @@ def run_task(prof, stage, i, run_dir, force=False, quiet=False) -> dict:
     try:
         with open(out.with_suffix('.log'), 'w') as log:
             tee = _Tee(log, None if quiet else sys.stdout)
-            pm.execute_notebook(str(nb), str(out), parameters=params, cwd=str(nb.parent), progress_bar=False,
+            src = job_notebook(nb, Path(run_dir)/'.jobs'/out.name)
+            pm.execute_notebook(str(src), str(out), parameters=params, cwd=str(nb.parent), progress_bar=False,
                                 stdout_file=tee, stderr_file=tee, kernel_name='python3')
     except PapermillExecutionError as e:
-        raise StageError(f'stage {name} failed in {nb.name}, cell {e.exec_count or e.cell_index}: {e.ename}: {e.evalue}\n'
+        first = next((l.strip() for l in (e.source or '').splitlines() if l.strip() and not l.strip().startswith('#|')), '')
+        raise StageError(f'stage {name} failed in {nb.name}, cell {e.exec_count or e.cell_index} ({first[:70]!r}): {e.ename}: {e.evalue}\n'
                          f'  executed notebook: {out}\n  log: {out.with_suffix(".log")}') from None
     rec.update(status='ran', output=str(out), seconds=round(time.time() - t0, 1))
     if work: mark_done(work, marker, params, output=str(out))
     return rec
 
-# %% ../nbs/12_runs.ipynb #ca72e20a
+# %% ../nbs/12_runs.ipynb #b9496ea9
 def git_commit(root=None):
     "Commit hash of the checkout (with `+dirty` when it has changes), or None."
     try:
@@ -194,14 +231,14 @@ def runs_dir() -> Path:
     if os.environ.get('ICH_RUNS'): return Path(os.environ['ICH_RUNS'])
     return (project_root() or Path.cwd())/'papermill_runs'/'runs'
 
-# %% ../nbs/12_runs.ipynb #d04e70f4
+# %% ../nbs/12_runs.ipynb #21ac06e2
 def check_overrides(prof, stages, overrides):
     "Fail when an override is declared by none of `stages`' notebooks."
     declared = set().union(*[_declared(stage_notebook(prof, s)) for s in stages])
     unknown = sorted(set(overrides or {}) - declared - set(prof['vars']))
     if unknown: raise StageError(f"-p {', '.join(unknown)}: no stage declares it (stages: {', '.join(stages)}; they declare: {', '.join(sorted(declared))})")
 
-# %% ../nbs/12_runs.ipynb #1152641e
+# %% ../nbs/12_runs.ipynb #c5a9a4f4
 def _scores(prof):
     work = prof['params'].get('work_dir')
     fn = Path(work)/WD.scores if work else None
@@ -227,7 +264,7 @@ def run_stages(prof, stages, run_id=None, task=None, force=False, quiet=False) -
     update_run_record(run_dir, end=dt.datetime.now().isoformat(timespec='seconds'), scores=_scores(prof))
     return run_dir
 
-# %% ../nbs/12_runs.ipynb #21c51f7d
+# %% ../nbs/12_runs.ipynb #639943ee
 def parse_overrides(pairs) -> dict:
     "['k1', 'v1', 'k2', 'v2'] -> {'k1': yaml(v1), ...}"
     pairs = list(pairs or [])
@@ -274,7 +311,7 @@ def run_cli(argv=None):
     args = {k: v for k, v in args.items() if k in ('stage', 'f', 'task', 'n_tasks', 'force', 'run_id')}
     ich_run(**args, overrides=parse_overrides(pairs))   # no return value: a console script exits 0
 
-# %% ../nbs/12_runs.ipynb #07c96052
+# %% ../nbs/12_runs.ipynb #e13857ec
 def print_scores(scores):
     "Print the score table of `scores.json` (rows: models; columns: metrics)."
     import pandas as pd
@@ -298,7 +335,7 @@ def demo_cli(profile: str = None,   # profile YAML (default: papermill_runs/demo
     if (work/WD.scores).exists(): print_scores(load_json(work/WD.scores))
     if (work/WD.submission).exists(): print(f'submission: {work/WD.submission}')
 
-# %% ../nbs/12_runs.ipynb #0cded988
+# %% ../nbs/12_runs.ipynb #f60d3bc3
 def check_profile(fn, env=None) -> int:
     "Check that every task of every stage of profile `fn` only sets parameters its notebook declares; returns the task count."
     old = {k: os.environ.get(k) for k in (env or {})}
