@@ -15,7 +15,7 @@ from .models import (ORIGINAL_ARCHS, CheckpointError, create_model, load_checkpo
                               save_release_checkpoint)
 from .data import crop_resize, infer_dl
 from .embed import tta_views, predict_slices
-from .preprocess import preprocess, load_slices, scan_dicom_dir, ImageStore
+from .preprocess import preprocess, load_slices, scan_dicom_dir, ImageStore, ALL_WINDOWS
 from .submit import write_submission
 from . import saliency as sal
 
@@ -268,7 +268,8 @@ def predict(dicom_dir, out_dir, models_dir, group_by='series', tta='flip', devic
     if size: specs = [CNNSpec(s.name, s.arch, int(size), s.files, s.source, s.mode) for s in specs]
     seq = find_sequence(models_dir, specs)
     work = Path(work_dir or out/'work')
-    with tm('preprocess'): prep = preprocess(dicom_dir, work, group_by=group_by, n_workers=n_workers, size=store_size(specs), progress=not quiet)
+    with tm('preprocess'): prep = preprocess(dicom_dir, work, group_by=group_by, n_workers=n_workers, size=store_size(specs),
+                                             windows=ALL_WINDOWS, progress=not quiet)   # brain window for the panels, any model input
     slices, store = load_slices(work), ImageStore(work)
     fails = _failures(work, dicom_dir); save_df(fails, out/'failures.csv')
     if not len(slices): raise RuntimeError(f'no usable CT slice in {dicom_dir}: see {out/"failures.csv"} ({len(fails)} files)')

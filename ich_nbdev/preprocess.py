@@ -17,11 +17,11 @@ from .core import *
 from .dicom import *
 
 # %% auto #0
-__all__ = ['SIDE_SUFFIXES', 'DEFAULT_WINDOWS', 'CODEC', 'LEVEL', 'STORE_FORMAT', 'STAGE', 'SLICE_COLUMNS', 'DEMO_PREP',
-           'scan_dicom_dir', 'shard_of', 'shard_files', 'shard_tag', 'encode_image', 'decode_image', 'append_image',
-           'close_shards', 'read_image', 'tune_malloc', 'resize_stack', 'slice_record', 'read_slice', 'process_file',
-           'image_id_of', 'split_of', 'order_slices', 'drop_duplicates', 'map_files', 'default_workers', 'preprocess',
-           'load_slices', 'data_dir', 'ImageStore', 'demo_work', 'parse_windows', 'preprocess_cli']
+__all__ = ['SIDE_SUFFIXES', 'DEFAULT_WINDOWS', 'ALL_WINDOWS', 'CODEC', 'LEVEL', 'STORE_FORMAT', 'STAGE', 'SLICE_COLUMNS',
+           'DEMO_PREP', 'scan_dicom_dir', 'shard_of', 'shard_files', 'shard_tag', 'encode_image', 'decode_image',
+           'append_image', 'close_shards', 'read_image', 'tune_malloc', 'resize_stack', 'slice_record', 'read_slice',
+           'process_file', 'image_id_of', 'split_of', 'order_slices', 'drop_duplicates', 'map_files', 'default_workers',
+           'preprocess', 'load_slices', 'data_dir', 'ImageStore', 'demo_work', 'parse_windows', 'preprocess_cli']
 
 # %% ../nbs/03_preprocess.ipynb #2329e3ca
 SIDE_SUFFIXES = {'.csv', '.json', '.parquet', '.txt', '.md', '.yaml', '.yml', '.html', '.xml', '.lock', '.tmp', '.py', '.ipynb'}
@@ -68,7 +68,8 @@ def shard_tag(shard=None, n_shards=1) -> str:
     return f's{shard:0{len(str(n_shards - 1))}d}of{n_shards}'
 
 # %% ../nbs/03_preprocess.ipynb #6b543949
-DEFAULT_WINDOWS = ('dicom', 'brain', 'subdural', 'bone')
+DEFAULT_WINDOWS = ('dicom',)                              # the original's input, the cheapest store
+ALL_WINDOWS = ('dicom', 'brain', 'subdural', 'bone')       # both training inputs, and the brain window for display
 CODEC, LEVEL = 'zstd', 1
 STORE_FORMAT = 'shards-1'    # bump when the layout of images/ changes
 STAGE = 'preprocess'
@@ -425,7 +426,7 @@ class ImageStore:
         return np.stack([self._decoded(j)[c] for j in (self.prev_idx[i], i, self.next_idx[i])])
 
 # %% ../nbs/03_preprocess.ipynb #bb8047e0
-DEMO_PREP = dict(size=256, group_by='series', windows=DEFAULT_WINDOWS)
+DEMO_PREP = dict(size=256, group_by='series', windows=ALL_WINDOWS)
 
 def demo_work(**kwargs) -> Path:
     "Cached preprocessed work dir of the synthetic demo data (`DEMO_PREP` updated with `kwargs`), built once."

@@ -129,7 +129,7 @@ def stage_notebook(prof, stage) -> Path:
     nb = Path(nb)
     return nb if nb.is_absolute() else nbs_dir()/nb
 
-# %% ../nbs/12_runs.ipynb #e9c9c789
+# %% ../nbs/12_runs.ipynb #2c9ec97b
 _flag_re = re.compile(r'^#\|\s*(\w+)')
 
 def _directives(src) -> list[str]:
@@ -138,6 +138,9 @@ def _directives(src) -> list[str]:
 def _import_only(src) -> bool:
     lines = [l.strip() for l in src.splitlines() if l.strip() and not l.strip().startswith('#')]
     return bool(lines) and all(l.startswith(('import ', 'from ')) for l in lines)
+
+def _setup_cell(src, d) -> bool:
+    return 'hide' in d and any(l.strip().startswith(('import ', 'from ')) for l in src.splitlines())
 
 def job_notebook(nb_path, out_path, flags=None) -> Path:
     "Write the job copy of `nb_path`: library and import cells, then the `parameters` cell onwards, no flagged cells."
@@ -151,7 +154,8 @@ def job_notebook(nb_path, out_path, flags=None) -> Path:
         if c.cell_type != 'code': keep.append(c); continue
         d = _directives(c.source)
         if flags & set(d): continue
-        if i >= start or {'export', 'exports', 'exporti', 'default_exp'} & set(d) or _import_only(c.source): keep.append(c)
+        if i >= start or {'export', 'exports', 'exporti', 'default_exp'} & set(d) or _import_only(c.source) or _setup_cell(c.source, d):
+            keep.append(c)
     nb.cells = keep
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(out_path))
