@@ -315,14 +315,21 @@ def run_cli(argv=None):
     args = {k: v for k, v in args.items() if k in ('stage', 'f', 'task', 'n_tasks', 'force', 'run_id')}
     ich_run(**args, overrides=parse_overrides(pairs))   # no return value: a console script exits 0
 
-# %% ../nbs/12_runs.ipynb #e13857ec
-def print_scores(scores):
-    "Print the score table of `scores.json` (rows: models; columns: metrics)."
+# %% ../nbs/12_runs.ipynb #927db3d7
+_HEADLINE = ['model', 'n', 'wlogloss', 'auc_any', 'exam_auc_any']
+
+def print_scores(scores, cols=_HEADLINE):
+    "Print the headline columns of the score table of `scores.json` (every column is in the file)."
     import pandas as pd
     table = scores.get('table') if isinstance(scores, dict) and 'table' in scores else scores
-    try: print(pd.DataFrame(table).to_string(float_format=lambda x: f'{x:.4f}'))
+    try:
+        df = pd.DataFrame(table)
+        df = df[[c for c in cols if c in df]] if cols else df
+        if 'n' in df: df['n'] = df['n'].astype(int)
+        print(df.to_string(index=False, float_format=lambda x: f'{x:.4f}'))
     except Exception: print(json.dumps(scores, indent=2))
 
+# %% ../nbs/12_runs.ipynb #55b63c4a
 @call_parse
 def demo_cli(profile: str = None,   # profile YAML (default: papermill_runs/demo.yaml of the checkout)
              force: bool = False):  # rerun stages done before
@@ -336,10 +343,12 @@ def demo_cli(profile: str = None,   # profile YAML (default: papermill_runs/demo
     except StageError as e: raise SystemExit(f'ich-demo: {e}')
     work = Path(prof['params']['work_dir'])
     print(f'\npipeline done in {time.time() - t0:.0f} s; executed notebooks and run.json: {rd}')
-    if (work/WD.scores).exists(): print_scores(load_json(work/WD.scores))
+    if (work/WD.scores).exists():
+        print(f'out-of-fold scores (weighted log loss: the Kaggle metric; all columns in {work/WD.scores}):')
+        print_scores(load_json(work/WD.scores))
     if (work/WD.submission).exists(): print(f'submission: {work/WD.submission}')
 
-# %% ../nbs/12_runs.ipynb #f60d3bc3
+# %% ../nbs/12_runs.ipynb #176df5fd
 def check_profile(fn, env=None) -> int:
     "Check that every task of every stage of profile `fn` only sets parameters its notebook declares; returns the task count."
     old = {k: os.environ.get(k) for k in (env or {})}
