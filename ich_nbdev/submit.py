@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from sklearn.metrics import roc_auc_score
 from .core import *
+from .data import find_kaggle_file
 
 # %% auto #0
 __all__ = ['FIGURE', 'as_probs', 'bce', 'weighted_log_loss', 'equal_weight_log_loss', 'per_class_log_loss', 'safe_auc',
            'per_class_auc', 'exam_auc', 'prior_preds', 'oof_prior_preds', 'mean_preds', 'score_preds', 'score_table',
            'save_fig', 'pick_series', 'plot_series_any', 'to_long', 'SubmissionError', 'validate_submission',
-           'write_submission', 'need', 'find_sample_sub', 'cnn_oof_preds', 'table_records', 'submit_stage']
+           'write_submission', 'need', 'cnn_oof_preds', 'table_records', 'submit_stage']
 
 # %% ../nbs/09_submit.ipynb #e2c029c9
 def as_probs(x, name='array') -> np.ndarray:
@@ -194,18 +195,6 @@ def need(fn, what) -> Path:
     if not fn.exists(): raise FileNotFoundError(f'{what}: {fn} is missing (run the stage that writes it first)')
     return fn
 
-def find_sample_sub(work) -> Path:
-    "The Kaggle sample submission of the data set of `work` (in `work`, or next to the DICOM folder it was made from)."
-    work = Path(work)
-    cands = [work/KAGGLE.sample_sub]
-    if (work/WD.summary).exists():
-        s = load_json(work/WD.summary)
-        for k in ('dicom_dir', 'data_dir', 'source'):
-            if isinstance(s.get(k), str): cands += [Path(s[k])/KAGGLE.sample_sub, Path(s[k]).parent/KAGGLE.sample_sub]
-    for c in cands:
-        if c.exists(): return c
-    raise FileNotFoundError(f'sample submission {KAGGLE.sample_sub} not found (looked at {[str(c) for c in cands]}); pass sample_sub=')
-
 # %% ../nbs/09_submit.ipynb #68fe4198
 def cnn_oof_preds(work, names=None) -> dict:
     "Out-of-fold probabilities of each CNN (`embeddings/<name>/`) as frames image_id + `LABELS`."
@@ -230,7 +219,7 @@ def submit_stage(work, sample_sub=None, n_plot=4, group_col='group_id', eps=1e-7
     oof = pd.read_parquet(need(sq/'oof_preds.parquet', 'sequence model out-of-fold predictions (stage 08)'))
     labels = pd.read_parquet(need(work/WD.labels, 'labels (stage 04)'))
     slices = pd.read_parquet(need(work/WD.slices, 'slice table (stage 03)'))
-    sub_fn = write_submission(test, work/WD.submission, sample_sub or find_sample_sub(work), eps)
+    sub_fn = write_submission(test, work/WD.submission, sample_sub or find_kaggle_file(work, KAGGLE.sample_sub), eps)
     cnn = cnn_oof_preds(work)
     preds = {}
     if (work/WD.folds).exists(): preds['constant prior (out-of-fold)'] = oof_prior_preds(labels, pd.read_parquet(work/WD.folds))
