@@ -14,11 +14,11 @@ from fastai.data.transforms import IntToFloatTensor, Normalize, EncodedMultiCate
 from .core import *
 
 # %% auto #0
-__all__ = ['MODES', 'CROPS', 'STATS', 'labels_wide', 'read_labels_csv', 'train_slices', 'join_labels', 'patient_groups',
-           'assign_folds', 'find_kaggle_file', 'make_labels', 'make_folds', 'prepare_data', 'SliceImage', 'SliceLabel',
-           'label_matrix', 'crop_resize', 'random_affine', 'random_erase', 'reverse_channels', 'SliceAug', 'ValidCrop',
-           'slice_weights', 'SliceSampleDL', 'open_store', 'batch_tfms', 'slice_datasets', 'slice_dls', 'infer_dl',
-           'show_slice_batch', 'link_work']
+__all__ = ['MODES', 'CROPS', 'STATS', 'SAMPLERS', 'labels_wide', 'read_labels_csv', 'train_slices', 'join_labels',
+           'patient_groups', 'assign_folds', 'find_kaggle_file', 'make_labels', 'make_folds', 'prepare_data',
+           'SliceImage', 'SliceLabel', 'label_matrix', 'crop_resize', 'random_affine', 'random_erase',
+           'reverse_channels', 'SliceAug', 'ValidCrop', 'sampler_name', 'original_slice_weights', 'StudySampleDL',
+           'open_store', 'batch_tfms', 'slice_datasets', 'slice_dls', 'infer_dl', 'show_slice_batch', 'link_work']
 
 # %% ../nbs/04_data.ipynb #4ccc6778
 def _fail(fn, msg, ids=()):
@@ -140,15 +140,16 @@ def prepare_data(work, train_csv=None, n_folds=5, seed=0) -> pd.DataFrame:
     return lab.merge(folds[['image_id', 'fold', 'group']], on='image_id', validate='1:1')
 
 # %% ../nbs/04_data.ipynb #448a6dc5
-MODES = ('context', 'windows')
+MODES = ('context', 'context_asc', 'windows')
 
 class SliceImage(Transform):
-    "Store row -> uint8 3xHxW `TensorImage` (`context`: slices s-1,s,s+1; `windows`: brain/subdural/bone of s)."
+    "Store row -> uint8 3xHxW `TensorImage` (`context`: slices s+1,s,s-1; `context_asc`: s-1,s,s+1; `windows`: brain/subdural/bone of s)."
     def __init__(self, store, mode='context'):
         if mode not in MODES: raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
         self.store, self.mode = store, mode
     def encodes(self, i):
-        a = self.store.context(int(i)) if self.mode == 'context' else self.store.stack(int(i))
+        if self.mode == 'windows': a = self.store.stack(int(i))
+        else: a = self.store.context(int(i))[::-1 if self.mode == 'context' else 1]   # the store gives s-1, s, s+1
         return TensorImage(torch.from_numpy(np.ascontiguousarray(a)))
 
 class SliceLabel(Transform):
@@ -167,7 +168,7 @@ CROPS = ('center', 'tl', 'tr', 'bl', 'br')
 
 def crop_resize(x, size, frac=.8, pos='center', flip=False):
     "Crop `frac` of the side of a NxCxHxW batch at `pos` (one of `CROPS`), resize to `size`, optionally h-flip."
-    h, w = x.shape[-2:]; ch, cw = round(h * frac), round(w * frac)
+    h, w = x.shape[-2:]; ch, cw = int(h * frac), int(w * frac)   # truncated, as the original
     top = {'center': (h - ch) // 2, 'tl': 0, 'tr': 0, 'bl': h - ch, 'br': h - ch}[pos]
     left = {'center': (w - cw) // 2, 'tl': 0, 'tr': w - cw, 'bl': 0, 'br': w - cw}[pos]
     x = x[..., top:top + ch, left:left + cw]
@@ -235,23 +236,38 @@ class ValidCrop(DisplayedTransform):
     def encodes(self, x: TensorImage): return TensorImage(crop_resize(x.as_subclass(torch.Tensor), self.size, self.frac))
 
 # %% ../nbs/04_data.ipynb #c7fab38d
-def slice_weights(study, slice_idx, n_slices, edge=.5) -> np.ndarray:
-    "Draw probability per item: each study equally likely; within it, weight `edge` at the ends rising to 1 in the middle."
-    n_slices = np.maximum(np.asarray(n_slices, float), 1)
-    u = (np.asarray(slice_idx, float) + .5) / n_slices
-    w = edge + (1 - edge) * (1 - np.abs(2 * u - 1))
-    tot = pd.Series(w).groupby(np.asarray(study)).transform('sum').values
-    p = w / tot
-    return p / p.sum()
+SAMPLERS = ('none', 'study', 'original')
 
-class SliceSampleDL(TfmdDL):
-    "A `TfmdDL` whose shuffled epoch is `n_draw` draws with replacement weighted by `wgts`."
-    def __init__(self, dataset=None, wgts=None, n_draw=None, **kwargs):
-        self.wgts = np.asarray(wgts, float) / np.sum(wgts)
-        super().__init__(dataset, n=n_draw or len(self.wgts), **kwargs)
+def sampler_name(sampler) -> str:
+    "One of `SAMPLERS` from a setting (`False`/`None` -> 'none', `True` -> 'study')."
+    s = {False: 'none', None: 'none', True: 'study'}[sampler] if isinstance(sampler, (bool, type(None))) else str(sampler)
+    if s not in SAMPLERS: raise ValueError(f'sampler must be one of {SAMPLERS}, got {sampler!r}')
+    return s
+
+def original_slice_weights(slice_idx, n_slices, quirk=True) -> np.ndarray:
+    "Draw weight of each slice within its study: the original's `max(1, int(i/4))` rising to the middle; `quirk`: last slice 0."
+    i, n = np.asarray(slice_idx, np.int64), np.asarray(n_slices, np.int64)
+    w = np.maximum(np.where(i <= (n - 1) / 2, i // 4, (n - 1 - i) // 4), 1).astype(np.float64)
+    if quirk: w[(i == n - 1) & (n > 1)] = 0.   # the original draws from 0..n-2 (a one-slice study keeps its slice)
+    return w
+
+# %% ../nbs/04_data.ipynb #2cbfb264
+class StudySampleDL(TfmdDL):
+    "A `TfmdDL` whose epoch visits each study `visits` times (shuffled), each visit one of its items drawn by `wgts`."
+    def __init__(self, dataset=None, study=None, wgts=None, visits=4, **kwargs):
+        codes, uniq = pd.factorize(np.asarray(study))
+        self.order = np.argsort(codes, kind='stable')                 # items grouped by study
+        self.cum = np.cumsum(np.asarray(wgts, np.float64)[self.order])
+        first = np.searchsorted(codes[self.order], np.arange(len(uniq)))
+        last = np.r_[first[1:], len(codes)] - 1
+        self.lo, self.hi, self.last, self.n_studies = np.r_[0., self.cum][first], self.cum[last], last, len(uniq)
+        super().__init__(dataset, n=visits * len(uniq), **kwargs)
     def get_idxs(self):
-        if not self.shuffle: return list(range(len(self.wgts)))[:self.n]
-        return list(np.random.choice(len(self.wgts), self.n, p=self.wgts))
+        visit = np.arange(self.n) % self.n_studies
+        if self.shuffle: visit = np.random.permutation(visit)
+        u = self.lo[visit] + np.random.random_sample(self.n) * (self.hi - self.lo)[visit]
+        pos = np.minimum(np.searchsorted(self.cum, u, side='right'), self.last[visit])
+        return self.order[pos].tolist()
 
 # %% ../nbs/04_data.ipynb #93b8b3da
 def open_store(work):
@@ -268,19 +284,19 @@ def slice_datasets(store, train_idx, valid_idx, y, mode='context') -> Datasets:
     splits = [list(range(len(train_idx))), list(range(len(train_idx), len(items)))]
     return Datasets(items, [[SliceImage(store, mode)], [SliceLabel(y), EncodedMultiCategorize(LABELS)]], splits=splits)
 
-def slice_dls(work, fold=0, size=128, bs=32, mode='context', n_folds=5, seed=0, train_csv=None, sampler=False,
+def slice_dls(work, fold=0, size=128, bs=32, mode='context', n_folds=5, seed=0, train_csv=None, sampler='none',
               num_workers=0, device=None, aug=True, store=None, data=None, **aug_kw) -> DataLoaders:
-    "fastai `DataLoaders` of fold `fold` of `work`: train = the other folds, valid = fold `fold`."
+    "fastai `DataLoaders` of fold `fold` of `work`: train = the other folds (epoch by `sampler`), valid = fold `fold`."
     data = prepare_data(work, train_csv, n_folds, seed) if data is None else data
     store = open_store(work) if store is None else store
     if not 0 <= fold < data.fold.max() + 1: raise ValueError(f'fold {fold} not in 0..{data.fold.max()}')
     tr, va = data[data.fold != fold], data[data.fold == fold]
     dsets = slice_datasets(store, tr.idx.values, va.idx.values, label_matrix(data, len(store)), mode)
     kw = dict(after_batch=batch_tfms(size, aug, **aug_kw), num_workers=num_workers, device=device)
-    if sampler:
+    if (sampler := sampler_name(sampler)) != 'none':
         sl = _load_slices(work).iloc[tr.idx.values]
-        wgts = slice_weights(sl.study_uid.values, sl.slice_idx.values, sl.n_slices.values)
-        tdl = SliceSampleDL(dsets.train, wgts=wgts, n_draw=4 * sl.study_uid.nunique(), bs=bs, shuffle=True, drop_last=True, **kw)
+        wgts = original_slice_weights(sl.slice_idx.values, sl.n_slices.values, quirk=sampler == 'original')
+        tdl = StudySampleDL(dsets.train, study=sl.study_uid.values, wgts=wgts, visits=4, bs=bs, shuffle=True, drop_last=True, **kw)
     else: tdl = TfmdDL(dsets.train, bs=bs, shuffle=True, drop_last=len(tr) > bs, **kw)
     vdl = TfmdDL(dsets.valid, bs=bs * 2, shuffle=False, **kw)
     return DataLoaders(tdl, vdl, device=device)

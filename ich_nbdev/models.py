@@ -8,36 +8,51 @@ import re, socket, datetime, contextlib, urllib.error, warnings
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 import torchvision, timm
-from .core import N_CLASSES, atomic_write
+from .core import LABELS, N_CLASSES, atomic_write
 
 # %% auto #0
-__all__ = ['ORIGINAL_ARCHS', 'DEMO_ARCH', 'FORMAT', 'RELEASE_SIZES', 'ICHModel', 'DenseNet121_change_avg',
-           'DenseNet169_change_avg', 'se_resnext101_32x4d', 'TimmModel', 'PretrainedWeightsError', 'create_model',
-           'model_splitter', 'unwrap_model', 'CheckpointError', 'read_checkpoint', 'normalise_keys', 'check_state_dict',
-           'load_checkpoint', 'save_checkpoint', 'infer_arch', 'load_model', 'release_path', 'legacy_densenet_keys',
+__all__ = ['ORIGINAL_LABELS', 'ORIGINAL_ARCHS', 'DEMO_ARCH', 'FORMAT', 'RELEASE_SIZES', 'label_perm', 'ICHModel',
+           'DenseNet121_change_avg', 'DenseNet169_change_avg', 'se_resnext101_32x4d', 'TimmModel',
+           'PretrainedWeightsError', 'create_model', 'model_splitter', 'unwrap_model', 'CheckpointError',
+           'read_checkpoint', 'normalise_keys', 'check_state_dict', 'checkpoint_head_labels', 'load_checkpoint',
+           'save_checkpoint', 'infer_arch', 'load_model', 'release_path', 'legacy_densenet_keys',
            'save_release_checkpoint']
 
 # %% ../nbs/05_models.ipynb #da6ba4ec
+ORIGINAL_LABELS = ('any', 'epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural')
+
+def label_perm(head_labels, labels=LABELS) -> list | None:
+    "Indices that put outputs in `head_labels` order into `labels` order (None when already there)."
+    head_labels = tuple(head_labels)
+    if sorted(head_labels) != sorted(labels): raise ValueError(f'head labels {head_labels} are not an order of {tuple(labels)}')
+    perm = [head_labels.index(l) for l in labels]
+    return None if perm == list(range(len(labels))) else perm
+
 class ICHModel(nn.Module):
-    "Base of the project's models: pooled `features`, a classifier `head()`, `features_logits` in one pass."
+    "Base of the project's models: pooled `features`, a classifier `head()`, logits in `LABELS` order."
     arch: str = ''
     n_features: int = 0
     n_out: int = N_CLASSES
+    head_labels: tuple = tuple(LABELS)   # the order of the head's outputs (see `to_labels`)
     def features(self, x): raise NotImplementedError
     def head(self) -> nn.Module: raise NotImplementedError
     def cam_layer(self) -> nn.Module:
         "The last convolutional block (a target layer for Grad-CAM)."
         raise NotImplementedError
-    def forward(self, x): return self.head()(self.features(x))
+    def to_labels(self, logits):
+        "Head outputs (in `head_labels` order) -> `LABELS` order; other widths than the six classes pass unchanged."
+        if logits.shape[-1] != N_CLASSES or (perm := label_perm(self.head_labels)) is None: return logits
+        return logits[..., perm]
+    def forward(self, x): return self.to_labels(self.head()(self.features(x)))
     def features_logits(self, x):
-        "`(pooled penultimate features [B, n_features], logits [B, n_out])` from one pass."
+        "`(pooled penultimate features [B, n_features], logits [B, n_out] in LABELS order)` from one pass."
         f = self.features(x)
-        return f, self.head()(f)
+        return f, self.to_labels(self.head()(f))
 
 # %% ../nbs/05_models.ipynb #bd2a4ccb
 class _DenseNetChangeAvg(ICHModel):
     "torchvision DenseNet `.features` under attribute `<tv_name>`, ReLU, global average pool, `mlp`."
-    tv_name, n_features = '', 0
+    tv_name, n_features, head_labels = '', 0, ORIGINAL_LABELS
     def __init__(self, pretrained=False, n_out=N_CLASSES):
         super().__init__()
         self.n_out = n_out
@@ -62,7 +77,7 @@ class DenseNet169_change_avg(_DenseNetChangeAvg):
 # %% ../nbs/05_models.ipynb #0d6e6a18
 class se_resnext101_32x4d(ICHModel):
     "The original SE-ResNeXt101 32x4d model: keys `model_ft.layer0.*` ... `model_ft.last_linear.0.weight`."
-    arch, n_features = 'se_resnext101_32x4d', 2048
+    arch, n_features, head_labels = 'se_resnext101_32x4d', 2048, ORIGINAL_LABELS
     def __init__(self, pretrained=False, n_out=N_CLASSES):
         super().__init__()
         self.n_out = n_out
@@ -232,11 +247,23 @@ def check_state_dict(model, sd, fn='<state dict>', strict=True):
     if unexpected: warnings.warn(f'{fn}: ignoring {len(unexpected)} unexpected keys: {unexpected[:10]}')
     return {k: sd[k] for k in want}
 
+def checkpoint_head_labels(model, meta, fn='<checkpoint>') -> tuple:
+    "Output order of a checkpoint's head: its own record; LABELS for ours from before the record; else the layout's order."
+    m = unwrap_model(model)
+    if meta.get('head_labels') is not None: labels = tuple(meta['head_labels'])
+    elif meta.get('format') == FORMAT: labels = tuple(LABELS)   # version 1 files were trained with heads in LABELS order
+    else: labels = tuple(type(m).head_labels)                  # released files: the original layouts' order
+    try: label_perm(labels)
+    except ValueError as e: raise CheckpointError(f'{fn}: {e}') from e
+    return labels
+
 def load_checkpoint(model, fn, strict=True) -> dict:
-    "Load checkpoint `fn` into `model` (all or nothing); returns its metadata. `strict=False` only ignores unexpected keys."
+    "Load checkpoint `fn` into `model` (all or nothing), its head's class order too; returns its metadata. `strict=False` only ignores unexpected keys."
     sd, meta = read_checkpoint(fn)
     sd = check_state_dict(model, sd, fn, strict=strict)
+    labels = checkpoint_head_labels(model, meta, fn)
     unwrap_model(model).load_state_dict(sd, strict=True)
+    unwrap_model(model).head_labels = labels
     return meta
 
 # %% ../nbs/05_models.ipynb #9517ab79
@@ -244,7 +271,8 @@ def save_checkpoint(model, fn, **meta) -> Path:
     "Save `model`'s weights and `meta` (plain values) to `fn` atomically, in a `weights_only`-loadable dict."
     m = unwrap_model(model)
     sd = {k: v.detach().cpu().clone() for k, v in m.state_dict().items()}
-    obj = dict(format=FORMAT, version=1, arch=getattr(m, 'arch', type(m).__name__), n_out=getattr(m, 'n_out', None),
+    obj = dict(format=FORMAT, version=2, arch=getattr(m, 'arch', type(m).__name__), n_out=getattr(m, 'n_out', None),
+               head_labels=list(getattr(m, 'head_labels', LABELS)),
                n_features=getattr(m, 'n_features', None), torch=str(torch.__version__),
                saved=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'))
     obj = _plain({**obj, **meta}); obj['state_dict'] = sd
@@ -271,6 +299,7 @@ def load_model(fn, arch=None, n_out=None, **kwargs) -> tuple[ICHModel, dict]:
             n_out = next(v.shape[0] for k, v in reversed(normalise_keys(sd).items()) if k.endswith('bias'))
     model = create_model(arch, pretrained=False, n_out=n_out, **kwargs)
     model.load_state_dict(check_state_dict(model, sd, fn), strict=True)
+    model.head_labels = checkpoint_head_labels(model, meta, fn)
     return model.eval(), meta
 
 # %% ../nbs/05_models.ipynb #8ce1c839
@@ -286,7 +315,10 @@ def legacy_densenet_keys(sd) -> dict:
 
 def save_release_checkpoint(model, fn, epoch=0, val_loss=0.0, old_names=False) -> Path:
     "Save `model` as the original release did: `{epoch, state_dict, valLoss}` from `DataParallel` (keys `module.*`)."
-    sd = nn.DataParallel(unwrap_model(model)).state_dict()
+    m = unwrap_model(model)
+    if tuple(m.head_labels) != ORIGINAL_LABELS:
+        raise ValueError(f'{fn}: a release file holds a head in the original order {ORIGINAL_LABELS}, this model has {tuple(m.head_labels)}')
+    sd = nn.DataParallel(m).state_dict()
     if old_names: sd = legacy_densenet_keys(sd)
     with atomic_write(fn, 'wb') as f: torch.save({'epoch': epoch, 'state_dict': sd, 'valLoss': val_loss}, f)
     return Path(fn)

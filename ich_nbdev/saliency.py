@@ -55,7 +55,7 @@ def saliency_maps(model, x, cls=5, method='input_grad') -> np.ndarray:
 # %% ../nbs/11_saliency.ipynb #8a91e6bf
 def crop_placer(H, W, crop=0.8):
     "`place(maps)`: maps of a centre crop (`crop` of each side, resized) pasted back into an `H x W` frame."
-    h, w = int(round(H * crop)), int(round(W * crop))
+    h, w = int(H * crop), int(W * crop)   # as data.crop_resize: truncated, as the original
     top, left = (H - h) // 2, (W - w) // 2
     def place(maps):
         t = F.interpolate(torch.as_tensor(np.asarray(maps, np.float32))[:, None], size=(h, w), mode='bilinear', align_corners=False)

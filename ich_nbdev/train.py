@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from fastai.learner import Learner, Recorder
-from fastai.callback.core import Callback
+from fastai.callback.core import Callback, CancelValidException
 from fastai.callback.progress import CSVLogger, ProgressCallback
 from fastai.callback.schedule import ParamScheduler
 from fastai.metrics import AccumMetric, ActivationType
@@ -22,10 +22,10 @@ from .submit import weighted_log_loss, safe_auc
 
 # %% auto #0
 __all__ = ['LOSSES', 'PROFILES', 'SCHEDULES', 'DEMO_CNN', 'WeightedBCE', 'make_loss', 'cnn_metrics', 'fold_settings', 'cnn_name',
-           'cnn_dir', 'warm_restarts', 'FoldCheckpoints', 'load_last', 'FoldCSVLogger', 'init_distributed',
-           'DDPTrainer', 'adam', 'init_head_bias', 'fold_learner', 'fit_schedule', 'plot_curves', 'prior_wll',
-           'train_fold', 'predict_probs', 'finish_fold', 'oof_predictions', 'cnn_scores', 'train_cnn', 'demo_cnn_work',
-           'demo_cnn']
+           'cnn_dir', 'warm_restarts', 'original_lr', 'original_schedule', 'validates', 'checkpoints', 'ValidEvery',
+           'FoldCheckpoints', 'load_last', 'FoldCSVLogger', 'init_distributed', 'DDPTrainer', 'adam', 'init_head_bias',
+           'fold_learner', 'fit_schedule', 'plot_curves', 'prior_wll', 'train_fold', 'predict_probs', 'finish_fold',
+           'oof_predictions', 'cnn_scores', 'train_cnn', 'demo_cnn_work', 'demo_cnn']
 
 # %% ../nbs/06_train_cnn.ipynb #ed888fb1
 class WeightedBCE(nn.Module):
@@ -55,21 +55,26 @@ def cnn_metrics() -> list:
     return [AccumMetric(_wll, name='wll', **m)] + [AccumMetric(partial(_auc, c=c), name=f'auc_{l}', **m) for c, l in enumerate(LABELS)]
 
 # %% ../nbs/06_train_cnn.ipynb #ccc505e1
-PROFILES = {'demo': dict(lr=2e-3, wd=1e-4), 'full': dict(lr=5e-4, wd=2e-5)}
-SCHEDULES = ('one_cycle', 'warm_restarts')
+_OURS = dict(schedule='one_cycle', valid_every=1, wd_bn_bias=False, sampler='none', prior_bias=True)
+PROFILES = {'demo': dict(lr=2e-3, wd=1e-4, **_OURS), 'full': dict(lr=5e-4, wd=2e-5, **_OURS),
+            'original': dict(lr=5e-4, wd=2e-5, schedule='original', valid_every=5, wd_bn_bias=True, sampler='original', prior_bias=False)}
+SCHEDULES = ('one_cycle', 'warm_restarts', 'original')
 
-def fold_settings(backbone=None, size=64, n_folds=3, epochs=2, bs=32, lr=None, wd=None, schedule='one_cycle', loss='bce',
-                  mode='context', seed=0, profile='demo', sampler=False, pretrained=False, prior_bias=True) -> dict:
-    "The settings of a fold run, profile defaults filled in and checked."
+def fold_settings(backbone=None, size=64, n_folds=3, epochs=2, bs=32, lr=None, wd=None, schedule=None, loss='bce',
+                  mode='context', seed=0, profile='demo', sampler=None, pretrained=False, prior_bias=None,
+                  valid_every=None, wd_bn_bias=None) -> dict:
+    "The settings of a fold run, the profile's values filling those not given (None), checked."
     if profile not in PROFILES: raise ValueError(f'profile must be one of {list(PROFILES)}, got {profile!r}')
-    if schedule not in SCHEDULES: raise ValueError(f'schedule must be one of {SCHEDULES}, got {schedule!r}')
+    p = {**PROFILES[profile], **{k: v for k, v in dict(lr=lr, wd=wd, schedule=schedule, sampler=sampler, prior_bias=prior_bias,
+                                                         valid_every=valid_every, wd_bn_bias=wd_bn_bias).items() if v is not None}}
+    if p['schedule'] not in SCHEDULES: raise ValueError(f"schedule must be one of {SCHEDULES}, got {p['schedule']!r}")
     if mode not in MODES: raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+    if int(p['valid_every']) < 1: raise ValueError(f"valid_every must be >= 1, got {p['valid_every']!r}")
     make_loss(loss)
-    p = PROFILES[profile]
     return dict(backbone=backbone or DEMO_ARCH, size=int(size), n_folds=int(n_folds), epochs=int(epochs), bs=int(bs),
-                lr=float(lr if lr is not None else p['lr']), wd=float(wd if wd is not None else p['wd']), schedule=schedule,
-                loss=loss, mode=mode, seed=int(seed), profile=profile, sampler=bool(sampler), pretrained=bool(pretrained),
-                prior_bias=bool(prior_bias))
+                lr=float(p['lr']), wd=float(p['wd']), schedule=p['schedule'], loss=loss, mode=mode, seed=int(seed),
+                profile=profile, sampler=sampler_name(p['sampler']), pretrained=bool(pretrained), prior_bias=bool(p['prior_bias']),
+                valid_every=int(p['valid_every']), wd_bn_bias=bool(p['wd_bn_bias']))
 
 def cnn_name(backbone, size) -> str: return f'{backbone}_{size}'
 
@@ -86,6 +91,15 @@ def warm_restarts(lr, n_epoch, period=5, lr_min=1e-5):
         return lr_min + (lr - lr_min) * (1 + math.cos(math.pi * t)) / 2
     return _f
 
+def original_lr(epoch, lr=5e-4, lr_min=1e-5, flat=11, period=5) -> float:
+    "The original's learning rate of epoch `epoch`: `lr` for the first `flat` epochs, then a cosine cycle of `period` epochs."
+    if epoch < flat: return lr
+    return lr_min + (lr - lr_min) * (1 + math.cos(math.pi * ((epoch - flat + 1) % period) / period)) / 2
+
+def original_schedule(lr, n_epoch, **kw):
+    "fastai schedule: `original_lr` of the epoch that training progress `pos` is in (constant within an epoch)."
+    return lambda pos: original_lr(min(int(pos * n_epoch + 1e-9), n_epoch - 1), lr, **kw)
+
 # %% ../nbs/06_train_cnn.ipynb #b0f8d626
 def _plain(o):
     "fastai containers (`L`) and numpy scalars -> lists, dicts and numbers, so `torch.load(weights_only=True)` reads them."
@@ -94,17 +108,31 @@ def _plain(o):
     if isinstance(o, np.generic): return o.item()
     return o
 
+def validates(epoch, n_epoch, every=1) -> bool:
+    "Is epoch `epoch` validated? Every `every`-th epoch, the first and the last (the original: `every=5`)."
+    return every == 1 or epoch == 0 or (epoch + 1) % every == 0 or epoch == n_epoch - 1
+
+def checkpoints(epoch, n_epoch, every=1) -> bool:
+    "Can epoch `epoch` become the best checkpoint? Every `every`-th epoch and the last (the original saved epochs 4, 9, ...)."
+    return every == 1 or (epoch + 1) % every == 0 or epoch == n_epoch - 1
+
+class ValidEvery(Callback):
+    "Skip validation on the epochs `validates` rejects (fastai's `CancelValidException`: the Recorder logs no valid metrics)."
+    def __init__(self, every=1): self.every = every
+    def before_validate(self):
+        if not validates(self.epoch, self.n_epoch, self.every): raise CancelValidException()
+
 class FoldCheckpoints(Callback):
-    "Save the best model by `valid_loss` and a resumable 'last' state after every epoch."
+    "Save the best model by `valid_loss` (of the epochs `checkpoints` allows) and a resumable 'last' state after every epoch."
     order = Recorder.order + 1
     def __init__(self, best_fn, last_fn, settings, start_epoch=0, best=float('inf')):
         self.best_fn, self.last_fn, self.settings, self.start_epoch, self.best = Path(best_fn), Path(last_fn), settings, start_epoch, best
     def after_epoch(self):
         if self.epoch < self.start_epoch or rank_distrib(): return
         names = list(self.recorder.metric_names[1:])
-        vals = dict(zip(names, self.recorder.values[-1]))
-        val = float(vals['valid_loss'])
-        if val < self.best:
+        vals = dict(zip(names, self.recorder.values[-1])) if not self.recorder.cancel_valid else {}
+        val = float(vals.get('valid_loss', 'inf'))
+        if checkpoints(self.epoch, self.n_epoch, self.settings.get('valid_every', 1)) and val < self.best:
             self.best = val
             save_checkpoint(self.model, self.best_fn, epoch=self.epoch, valLoss=val, settings=self.settings,
                             hash=params_hash(self.settings), metrics={k: float(v) for k, v in vals.items()})
@@ -135,6 +163,9 @@ class FoldCSVLogger(CSVLogger):
         self.file = fn.open('a')
         self.old_logger, self.learn.logger = self.logger, self._write_line
     def _write_line(self, log):
+        "One row per epoch; an epoch without validation gets empty valid columns (its time stays in the time column)."
+        log, names = list(log), list(self.recorder.metric_names)
+        if len(log) < len(names): log = log[:-1] + [''] * (len(names) - len(log)) + log[-1:]
         if self.epoch >= self.start_epoch: super()._write_line(log)
 
 # %% ../nbs/06_train_cnn.ipynb #37d8a6f7
@@ -176,9 +207,11 @@ def adam(params, **kw):
     return Adam(params, mom=.9, sqr_mom=.999, eps=1e-8, decouple_wd=False, **kw)
 
 def init_head_bias(model, prior, eps=1e-4):
-    "Set the classifier bias to the logit of the label `prior`, so training starts from the prior's loss."
-    lin = [m for m in unwrap_model(model).head().modules() if isinstance(m, nn.Linear)][-1]
-    p = np.clip(np.asarray(prior, np.float64), eps, 1 - eps)
+    "Set the classifier bias to the logit of the label `prior` (in `LABELS` order), so training starts from the prior's loss."
+    m = unwrap_model(model)
+    lin = [l for l in m.head().modules() if isinstance(l, nn.Linear)][-1]
+    p = np.asarray(prior, np.float64)[[LABELS.index(l) for l in m.head_labels]]   # into the head's own class order
+    p = np.clip(p, eps, 1 - eps)
     with torch.no_grad(): lin.bias.copy_(torch.as_tensor(np.log(p / (1 - p)), dtype=lin.bias.dtype))
     return model
 
@@ -186,16 +219,16 @@ def fold_learner(dls, s, device=None) -> Learner:
     "fastai `Learner` for fold settings `s`."
     model = create_model(s['backbone'], pretrained=s['pretrained'], n_out=N_CLASSES)
     learn = Learner(dls, model, loss_func=make_loss(s['loss']), opt_func=adam, metrics=cnn_metrics(),
-                    splitter=model_splitter, wd=s['wd'], lr=s['lr'])
+                    splitter=model_splitter, wd=s['wd'], lr=s['lr'], wd_bn_bias=s['wd_bn_bias'])
     if get_device(device or 'auto').type == 'cuda': learn.to_channelslast(use_amp=True)
     return learn
 
 def fit_schedule(learn, s, start_epoch=0, cbs=None):
-    "Fit `s['epochs']` with `one_cycle` or the original's `warm_restarts`, from `start_epoch`."
-    if s['schedule'] == 'one_cycle': learn.fit_one_cycle(s['epochs'], s['lr'], wd=s['wd'], cbs=cbs, start_epoch=start_epoch)
-    else:
-        sched = ParamScheduler({'lr': warm_restarts(s['lr'], s['epochs'])})
-        learn.fit(s['epochs'], s['lr'], wd=s['wd'], cbs=[sched] + list(cbs or []), start_epoch=start_epoch)
+    "Fit `s['epochs']` with `one_cycle`, `warm_restarts` or `original`, from `start_epoch`, validating as `valid_every` says."
+    cbs = [ValidEvery(s['valid_every'])] + list(cbs or [])
+    if s['schedule'] == 'one_cycle': return learn.fit_one_cycle(s['epochs'], s['lr'], wd=s['wd'], cbs=cbs, start_epoch=start_epoch)
+    sched = (original_schedule if s['schedule'] == 'original' else warm_restarts)(s['lr'], s['epochs'])
+    learn.fit(s['epochs'], s['lr'], wd=s['wd'], cbs=[ParamScheduler({'lr': sched})] + cbs, start_epoch=start_epoch)
 
 def plot_curves(log_fn, fn=None):
     "Training curves of a fold log: losses and the weighted log loss per epoch."
