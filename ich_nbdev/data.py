@@ -16,7 +16,7 @@ from .core import *
 # %% auto #0
 __all__ = ['MODES', 'CROPS', 'STATS', 'SAMPLERS', 'labels_wide', 'read_labels_csv', 'train_slices', 'join_labels',
            'patient_groups', 'assign_folds', 'find_kaggle_file', 'make_labels', 'make_folds', 'prepare_data',
-           'SliceImage', 'SliceLabel', 'label_matrix', 'crop_resize', 'random_affine', 'random_erase',
+           'SliceImage', 'trained_mode', 'SliceLabel', 'label_matrix', 'crop_resize', 'random_affine', 'random_erase',
            'reverse_channels', 'SliceAug', 'ValidCrop', 'sampler_name', 'original_slice_weights', 'StudySampleDL',
            'open_store', 'batch_tfms', 'slice_datasets', 'slice_dls', 'infer_dl', 'show_slice_batch', 'link_work']
 
@@ -151,6 +151,10 @@ class SliceImage(Transform):
         if self.mode == 'windows': a = self.store.stack(int(i))
         else: a = self.store.context(int(i))[::-1 if self.mode == 'context' else 1]   # the store gives s-1, s, s+1
         return TensorImage(torch.from_numpy(np.ascontiguousarray(a)))
+
+def trained_mode(mode, version=None) -> str:
+    "The input mode a checkpoint of our format `version` was trained with: before version 2, `context` meant s-1,s,s+1."
+    return 'context_asc' if mode == 'context' and version is not None and int(version) < 2 else mode
 
 class SliceLabel(Transform):
     "Store row -> its six labels (from a float32 array indexed by store row)."

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import time
 from pathlib import Path
-import numpy as np, pandas as pd, torch
+import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from .core import *
 from .data import *
 from .data import _load_slices
@@ -15,29 +15,68 @@ from .submit import weighted_log_loss
 from .train import cnn_dir, cnn_name, prior_wll, demo_cnn, DEMO_CNN
 
 # %% auto #0
-__all__ = ['DEMO_EMBED', 'tta_views', 'predict_slices', 'emb_dir', 'fold_models', 'embed_data', 'embed', 'load_embeddings',
-           'demo_embeddings']
+__all__ = ['TTA_SETS', 'DEMO_EMBED', 'CropView', 'random_view_params', 'apply_view', 'RandomView', 'tta_views', 'predict_slices',
+           'emb_dir', 'fold_models', 'embed_data', 'embed', 'load_embeddings', 'demo_embeddings']
 
 # %% ../nbs/07_embed.ipynb #6a849b69
-def tta_views(n=10) -> list[tuple[str, bool]]:
-    "The first `n` test-time views `(crop position, h-flip)`: centre, then the corners, each unflipped then flipped."
-    views = [(c, f) for c in CROPS for f in (False, True)]
-    if not 1 <= n <= len(views): raise ValueError(f'tta must be 1..{len(views)}, got {n}')
-    return views[:n]
+class CropView:
+    "A deterministic view: the `frac` crop at `pos` (one of `CROPS`), h-flipped or not (`crop_resize`)."
+    def __init__(self, pos='center', flip=False, frac=.8): self.pos, self.flip, self.frac = pos, flip, frac
+    def __call__(self, x, size, g=None): return crop_resize(x, size, self.frac, self.pos, self.flip)
+    def __repr__(self): return f'CropView({self.pos!r}, flip={self.flip})'
+    def __eq__(self, o): return isinstance(o, CropView) and (o.pos, o.flip, o.frac) == (self.pos, self.flip, self.frac)
+
+# %% ../nbs/07_embed.ipynb #a85e111a
+def random_view_params(n, h, w, g, crop=(.6, .99), p_flip=.5, p_reverse=.5) -> dict:
+    "Per image: crop side and offset (pixels, as the original's `random_cropping`), h-flip and channel reversal."
+    r = crop[0] + (crop[1] - crop[0]) * torch.rand(n, generator=g, dtype=torch.float64)
+    ch, cw = (r * h).floor(), (r * w).floor()
+    top = (torch.rand(n, generator=g, dtype=torch.float64) * (h - ch + 1)).floor()   # random.randint(0, h - ch)
+    left = (torch.rand(n, generator=g, dtype=torch.float64) * (w - cw + 1)).floor()
+    return dict(ch=ch, cw=cw, top=top, left=left, flip=torch.rand(n, generator=g) < p_flip, reverse=torch.rand(n, generator=g) < p_reverse)
+
+def apply_view(x, size, p) -> torch.Tensor:
+    "Crop each image of `x` [N,C,H,W] as `p` says, resize it to `size` (bilinear), flip and reverse its channels."
+    n, c, h, w = x.shape
+    sx = (p['cw'] / w) * torch.where(p['flip'], -1., 1.).double()
+    theta = torch.zeros(n, 2, 3, dtype=torch.float64)
+    theta[:, 0, 0], theta[:, 0, 2] = sx, (2 * p['left'] + p['cw']) / w - 1
+    theta[:, 1, 1], theta[:, 1, 2] = p['ch'] / h, (2 * p['top'] + p['ch']) / h - 1
+    grid = F.affine_grid(theta.to(x.device, x.dtype), (n, c, size, size), align_corners=False)
+    v = F.grid_sample(x, grid, mode='bilinear', align_corners=False)
+    return torch.where(p['reverse'].to(x.device)[:, None, None, None], v.flip(1), v)
+
+class RandomView:
+    "The original's random test-time view: reversed channels (p .5), h-flip (p .5), random square crop of 60-99%, resized."
+    def __init__(self, crop=(.6, .99), p_flip=.5, p_reverse=.5): self.kw = dict(crop=crop, p_flip=p_flip, p_reverse=p_reverse)
+    def __call__(self, x, size, g): return apply_view(x, size, random_view_params(len(x), *x.shape[-2:], g, **self.kw))
+    def __repr__(self): return 'RandomView()'
+    def __eq__(self, o): return isinstance(o, RandomView) and o.kw == self.kw
+
+TTA_SETS = ('original', 'crops')
+
+def tta_views(tta=10) -> list:
+    "Test-time views: 'original' (10 random views), 'crops' (the 10 deterministic ones), or the first `n` of 'crops'."
+    crops = [CropView(c, f) for c in CROPS for f in (False, True)]
+    if tta == 'original': return [RandomView()] * 10
+    if tta == 'crops': return crops
+    if not str(tta).isdigit() or not 1 <= int(tta) <= len(crops):
+        raise ValueError(f'tta must be one of {TTA_SETS} or a number of views 1..{len(crops)}, got {tta!r}')
+    return crops[:int(tta)]
 
 # %% ../nbs/07_embed.ipynb #0a7f9d35
 @torch.no_grad()
-def predict_slices(model, dl, size, views, frac=.8) -> tuple[np.ndarray, np.ndarray]:
-    "`(features float32 N x D, sigmoid probabilities N x 6)` of the batches of `dl`, averaged over `views`."
-    dev = next(model.parameters()).device
+def predict_slices(model, dl, size, views, seed=0) -> tuple[np.ndarray, np.ndarray]:
+    "`(features float32 N x D, sigmoid probabilities N x 6)` of the batches of `dl`, averaged over `views` (random ones seeded by `seed`)."
+    dev, g = next(model.parameters()).device, torch.Generator().manual_seed(seed)
     model.eval()
     feats, probs = [], []
     for (x, *_) in dl:
         x = x.as_subclass(torch.Tensor).to(dev)
         f = p = 0
         with torch.autocast(dev.type, enabled=dev.type == 'cuda'):
-            for pos, flip in views:
-                v = crop_resize(x, size, frac, pos, flip)
+            for view in views:
+                v = view(x, size, g)
                 if dev.type == 'cuda': v = v.contiguous(memory_format=torch.channels_last)
                 fv, lv = model.features_logits(v)
                 f, p = f + fv.float(), p + torch.sigmoid(lv.float())
@@ -85,7 +124,7 @@ def _embed(work, fns, out, params, views, bs, device, num_workers) -> dict:
     for k, fn in enumerate(fns):
         model, meta = load_model(fn)
         s = meta.get('settings') or {}
-        mode, size = params['mode'] or s.get('mode', 'context'), params['size']
+        mode, size = params['mode'] or trained_mode(s.get('mode', 'context'), meta.get('version')), params['size']
         if data is None: data = embed_data(work, s)
         va = data[data.fold == k]
         model = model.to(dev)

@@ -13,7 +13,7 @@ from fastprogress.fastprogress import progress_bar
 from .core import *
 from .models import (ORIGINAL_ARCHS, CheckpointError, create_model, load_checkpoint, read_checkpoint, infer_arch,
                               save_release_checkpoint)
-from .data import crop_resize, infer_dl
+from .data import crop_resize, infer_dl, trained_mode
 from .embed import tta_views, predict_slices
 from .preprocess import preprocess, load_slices, scan_dicom_dir, ImageStore, ALL_WINDOWS
 from .submit import write_submission
@@ -21,7 +21,7 @@ from . import saliency as sal
 
 # %% auto #0
 __all__ = ['LAYOUT_HELP', 'TTA', 'ARCHIVES', 'CNNSpec', 'release_models', 'work_models', 'find_models', 'find_sequence',
-           'load_folds', 'BatchSize', 'n_views', 'cnn_predict', 'sequence_predict', 'per_slice_table',
+           'load_folds', 'BatchSize', 'predict_views', 'n_views', 'cnn_predict', 'sequence_predict', 'per_slice_table',
            'per_series_table', 'display_image', 'select_slices', 'saliency_figures', 'ensemble_maps', 'store_size',
            'predict', 'predict_cli', 'sha256sum', 'place_checkpoints', 'fetch_models', 'download_cli', 'fake_release']
 
@@ -64,7 +64,8 @@ def _work_spec(sub) -> CNNSpec | None:
     m = _REL_DIR.match(sub.name)
     size = s.get('size') or (int(m['size']) if m else None)
     if not s['backbone'] or not size: raise CheckpointError(f'{sub}: cannot tell the backbone and image size (no {js.name}, no metadata)')
-    return CNNSpec(sub.name, s['backbone'], int(size), files, 'work', s.get('mode', 'context'))
+    mode = trained_mode(s.get('mode', 'context'), read_checkpoint(files[0])[1].get('version'))
+    return CNNSpec(sub.name, s['backbone'], int(size), files, 'work', mode)
 
 def work_models(models_dir) -> list[CNNSpec]:
     "Backbones trained by our CNN stage: `models_dir/cnn/<backbone>_<size>/fold<k>.pth`."
@@ -123,17 +124,18 @@ class BatchSize:
                 if torch.cuda.is_available(): torch.cuda.empty_cache()
 
 # %% ../nbs/10_predict.ipynb #0ebb3174
-TTA = {'none': 1, 'flip': 2, 'full': 10}
+TTA = {'none': 1, 'flip': 2, 'full': 'crops', 'original': 'original'}
 
-def n_views(tta) -> int:
-    "Number of TTA views of `tta`: a name of `TTA`, or a number 1..10 (the first views of `tta_views`, as the embedding stage counts them)."
-    if str(tta) in TTA: return TTA[str(tta)]
-    if str(tta).isdigit() and 1 <= int(tta) <= 10: return int(tta)
-    raise ValueError(f'tta must be one of {list(TTA)} or a number of views 1..10, got {tta!r}')
+def predict_views(tta) -> list:
+    "The test-time views of `tta`: a name of `TTA`, or a number 1..10 (the first views of `tta_views`, as the embedding stage counts them)."
+    try: return tta_views(TTA.get(str(tta), tta))
+    except ValueError: raise ValueError(f'tta must be one of {list(TTA)} or a number of views 1..10, got {tta!r}') from None
+
+def n_views(tta) -> int: return len(predict_views(tta))
 
 def cnn_predict(models, store, idxs, size, tta='flip', mode='context', bs=None, device='cpu', quiet=False):
     "`(probs [N, 6], feats [N, D])` of store rows `idxs`: the mean over `models` (folds) and the TTA views."
-    bs, views, p, f = bs or BatchSize('auto', device), tta_views(n_views(tta)), 0, 0
+    bs, views, p, f = bs or BatchSize('auto', device), predict_views(tta), 0, 0
     for m in models:
         def _run(b):
             dl = infer_dl(store, idxs, b, mode, 0, device)
@@ -320,7 +322,7 @@ def predict_cli(dicom_dir:str,                                   # folder of DIC
                 out_dir:str,                                     # where the outputs go (created)
                 models:str=None,                                 # models folder: 2DNet/ release layout and/or a work dir with cnn/, sequence/
                 group_by:Param('slices grouped into series by', str, choices=['series', 'study'])='series',
-                tta:str='flip',                                  # test-time augmentation: none, flip, full, or a number of views 1..10
+                tta:str='flip',                                  # test-time augmentation: none, flip, full, original (10 random views), or a number 1..10
                 device:Param('compute device', str, choices=['auto', 'cpu', 'cuda'])='auto',
                 batch_size:str='auto',                           # 'auto' or a number of slices per batch
                 saliency:Param('saliency method of the slice panels', str, choices=['none', *sal.SALIENCY_METHODS])='none',

@@ -19,11 +19,12 @@ from .core import *
 from .submit import weighted_log_loss, need
 
 # %% auto #0
-__all__ = ['SEQ_VERSION', 'SEQ_DEFAULTS', 'DEMO_SEQ', 'embedding_names', 'load_embedding', 'gather_inputs', 'fake_slices',
-           'fake_embeddings', 'SeqData', 'pos_diff', 'load_seq_data', 'SeqDataset', 'pad_collate', 'MaskedBatchNorm2d',
-           'ConvBNReLU', 'BiGRUHead', 'SequenceModel', 'masked_wbce', 'seq_loss', 'SliceLogLoss', 'seq_folds',
-           'MultiStepLR', 'scaled_milestones', 'seq_dls', 'seq_learner', 'fit_seq', 'predict_series', 'train_folds',
-           'load_fold_model', 'predict_folds', 'sequence_stage', 'demo_inputs', 'demo_sequence']
+__all__ = ['SPLITS', 'ORIGINAL_MILESTONES', 'SEQ_VERSION', 'SEQ_DEFAULTS', 'DEMO_SEQ', 'embedding_names', 'load_embedding',
+           'gather_inputs', 'fake_slices', 'fake_embeddings', 'SeqData', 'pos_diff', 'load_seq_data', 'SeqDataset',
+           'pad_collate', 'MaskedBatchNorm2d', 'ConvBNReLU', 'BiGRUHead', 'SequenceModel', 'masked_wbce', 'seq_loss',
+           'SliceLogLoss', 'seq_folds', 'MultiStepLR', 'scaled_milestones', 'seq_milestones', 'seq_dls', 'seq_learner',
+           'fit_seq', 'predict_series', 'train_folds', 'load_fold_model', 'predict_folds', 'sequence_stage',
+           'demo_inputs', 'demo_sequence']
 
 # %% ../nbs/08_sequence.ipynb #acb241e8
 def embedding_names(work) -> list:
@@ -291,13 +292,20 @@ class SliceLogLoss(Metric):
     def name(self): return 'wlogloss'
 
 # %% ../nbs/08_sequence.ipynb #a079a0f3
-def seq_folds(data: SeqData, n_folds=10, seed=0) -> np.ndarray:
-    "Fold of each series of `data`, split by study and stratified by series-level `any`."
-    from sklearn.model_selection import StratifiedGroupKFold
+SPLITS = ('kfold', 'stratified')
+
+def seq_folds(data: SeqData, n_folds=5, seed=0, split='kfold') -> np.ndarray:
+    "Fold of each series of `data`, split by study: `kfold` (the original's shuffled `KFold` over studies) or `stratified` by series-level `any`."
+    from sklearn.model_selection import StratifiedGroupKFold, KFold
+    if split not in SPLITS: raise ValueError(f'split must be one of {SPLITS}, got {split!r}')
     study = np.array([data.study[r[0]] for r in data.rows])
-    if len(np.unique(study)) < n_folds: raise ValueError(f'{n_folds} folds asked for, only {len(np.unique(study))} studies')
-    y = np.array([data.y[r, -1].max() for r in data.rows]) if data.y is not None else np.zeros(len(data))
+    studies, inv = np.unique(study, return_inverse=True)
+    if len(studies) < n_folds: raise ValueError(f'{n_folds} folds asked for, only {len(studies)} studies')
     folds = np.zeros(len(data), int)
+    if split == 'kfold':
+        for k, (_, va) in enumerate(KFold(n_folds, shuffle=True, random_state=seed).split(studies)): folds[np.isin(inv, va)] = k
+        return folds
+    y = np.array([data.y[r, -1].max() for r in data.rows]) if data.y is not None else np.zeros(len(data))
     cv = StratifiedGroupKFold(n_folds, shuffle=True, random_state=seed)
     for k, (_, va) in enumerate(cv.split(np.zeros(len(data)), y.astype(int), study)): folds[va] = k
     return folds
@@ -309,9 +317,16 @@ class MultiStepLR(Callback):
     def before_fit(self): self.base_lr = self.opt.hypers[0]['lr']
     def before_epoch(self): self.opt.set_hyper('lr', self.base_lr * self.gamma ** sum(self.epoch >= m for m in self.milestones))
 
-def scaled_milestones(epochs, milestones=(20, 30, 40), ref_epochs=50):
+ORIGINAL_MILESTONES = (20, 30, 40)
+
+def scaled_milestones(epochs, milestones=ORIGINAL_MILESTONES, ref_epochs=50):
     "The original milestones (for a 50-epoch run) scaled to `epochs`."
     return sorted({max(1, round(m * epochs / ref_epochs)) for m in milestones})
+
+def seq_milestones(epochs, milestones=None) -> list:
+    "Epochs of the step decay: 'original' (20, 30, 40, whatever the run's length), None (those scaled to `epochs`), or a list."
+    if milestones == 'original': return list(ORIGINAL_MILESTONES)
+    return scaled_milestones(epochs) if milestones is None else sorted(int(m) for m in milestones)
 
 # %% ../nbs/08_sequence.ipynb #1c0d890a
 def seq_dls(data, trn, val, bs=128, seed=0, crop=24):
@@ -334,7 +349,7 @@ def seq_learner(data, trn, val, bs=128, lr=3e-4, seed=0, crop=24, hidden=96, dro
 # %% ../nbs/08_sequence.ipynb #c9e4f0ba
 def fit_seq(learn, epochs, milestones=None, fname='best', quiet=False) -> dict:
     "Train `epochs` epochs with step decay; load the best epoch by validation metric; return its record."
-    cbs = [MultiStepLR(milestones if milestones is not None else scaled_milestones(epochs)),
+    cbs = [MultiStepLR(seq_milestones(epochs, milestones)),
            SaveModelCallback(monitor='wlogloss', comp=np.less, fname=fname)]
     if quiet:
         with learn.no_logging(), learn.no_bar(): learn.fit(epochs, cbs=cbs)
@@ -365,7 +380,8 @@ def predict_series(model, data: SeqData, groups=None, bs=64, device=None) -> tup
 
 # %% ../nbs/08_sequence.ipynb #3f86fb18
 SEQ_VERSION = 2   # bump when the model or its training changes: finished folds of another version are retrained
-SEQ_DEFAULTS = dict(n_folds=10, epochs=40, bs=128, lr=3e-4, seed=0, crop=24, hidden=96, drop=.5, prior_init=True, group_col='group_id', milestones=None)
+SEQ_DEFAULTS = dict(n_folds=5, epochs=40, bs=128, lr=3e-4, seed=0, crop=24, hidden=96, drop=.5, prior_init=False, group_col='group_id',
+                    milestones='original', split='kfold')   # the original's (SequenceModel/main.py)
 
 def _inputs_key(work, names):
     "What the stage's inputs look like (names, shapes, sizes), for the resume hash."
@@ -435,7 +451,7 @@ def _sequence_stage(work, names, p, device, quiet):
     oof = load_seq_data(work, names, 'oof', p['group_col'])
     has_test = (Path(work)/WD.embeddings/names[0]/'test_index.parquet').exists()
     test = load_seq_data(work, names, 'test', p['group_col']) if has_test else None
-    folds = seq_folds(oof, p['n_folds'], p['seed'])
+    folds = seq_folds(oof, p['n_folds'], p['seed'], p['split'])
     recs = train_folds(work, oof, folds, p, names, device, quiet)
     oof_df, test_df = predict_folds(work, oof, test, folds, p, device)
     save_df(oof_df, wpath(work, WD.sequence, 'oof_preds.parquet'))
@@ -451,7 +467,7 @@ def _sequence_stage(work, names, p, device, quiet):
     return scores
 
 # %% ../nbs/08_sequence.ipynb #ce8b3489
-DEMO_SEQ = dict(n_folds=3, epochs=10, bs=4, lr=1e-3, seed=0)
+DEMO_SEQ = dict(n_folds=3, epochs=10, bs=4, lr=1e-3, seed=0, split='stratified', milestones=None, prior_init=True)   # ours: see the model section
 
 def demo_inputs() -> Path:
     "Work dir with the demo embeddings: stage 07's cached demo fixture when available, else synthetic ones (cached)."
