@@ -247,7 +247,7 @@ def loader_figure(root, n_batches=12, bs=32):
         for _ in range(n_batches):
             c0 = time.process_time()
             if what == 'items':   # what a loader worker does: the items of one batch read and collated
-                b = dl.create_batch(dl.create_item(i) for i in np.random.randint(0, len(dl.dataset), bs))
+                b = dl.create_batch([dl.do_item(int(i)) for i in np.random.randint(0, len(dl.dataset), bs)])
             else: b = next(it)
             c += time.process_time() - c0; n += bs
         res[what] = n / c
