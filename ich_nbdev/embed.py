@@ -134,13 +134,22 @@ def _embed(work, fns, out, params, views, bs, device, num_workers) -> dict:
         test_f, test_p = test_f + f / len(fns), test_p + p / len(fns)
     return _save_embeddings(work, out, params, data, oof, slices.image_id.values[test_idx], test_f, test_p, time.time() - t0)
 
+def _save_rows_f16(blocks, fn, chunk=1 << 16) -> Path:
+    "Write the row blocks `blocks` (2-d, one width) as the float16 `.npy` of their concatenation, cast a chunk at a time (atomic)."
+    n, D = sum(len(b) for b in blocks), blocks[0].shape[1]
+    with atomic_write(fn, 'wb') as f:
+        np.lib.format.write_array_header_1_0(f, dict(descr=np.lib.format.dtype_to_descr(np.dtype(np.float16)), fortran_order=False, shape=(n, D)))
+        for b in blocks:
+            for i in range(0, len(b), chunk): f.write(np.ascontiguousarray(b[i:i + chunk], np.float16).tobytes())
+    return Path(fn)
+
 def _save_embeddings(work, out, params, data, oof, test_ids, test_f, test_p, seconds) -> dict:
     idx = pd.concat([o[0] for o in oof], ignore_index=True)
     probs = np.concatenate([o[2] for o in oof])
-    save_npy(np.concatenate([o[1] for o in oof]).astype(np.float16), out/'oof_feats.npy')
+    _save_rows_f16([o[1] for o in oof], out/'oof_feats.npy')   # no float32 concatenation of all folds, no float16 copy of it
     save_npy(probs.astype(np.float32), out/'oof_probs.npy')
     save_df(idx, out/'oof_index.parquet')
-    save_npy(np.asarray(test_f, np.float32).reshape(len(test_ids), -1).astype(np.float16), out/'test_feats.npy')
+    _save_rows_f16([np.asarray(test_f, np.float32).reshape(len(test_ids), -1)], out/'test_feats.npy')
     save_npy(np.asarray(test_p, np.float32).reshape(len(test_ids), N_CLASSES), out/'test_probs.npy')
     save_df(pd.DataFrame(dict(image_id=test_ids)), out/'test_index.parquet')
     lab = data.set_index('image_id').loc[idx.image_id]

@@ -195,12 +195,15 @@ def order_slices(ok, group_by='series') -> pd.DataFrame:
     study = df.study_uid.where(df.study_uid != '', 'unknown_study')
     series = df.series_uid.where(df.series_uid != '', study + '/unknown_series')
     df['group_id'] = series if group_by == 'series' else study
-    parts = []
-    for gid, g in df.groupby('group_id', sort=True):
-        pos, src = _order_group(g)
-        g = g.assign(position=pos.astype(float), order_source=src)
-        parts.append(g.sort_values(['position', 'instance_number', 'path'], kind='stable'))
-    df = pd.concat(parts, ignore_index=True) if parts else df.assign(slice_idx=[], n_slices=[])
+    if not len(df): df = df.assign(slice_idx=[], n_slices=[])
+    else:
+        # what `_order_group` picks for each group, for all groups at once: ipp, else a complete column, else the path order
+        every = lambda m: m.groupby(df.group_id).transform('all').to_numpy()
+        use = [every(df.order_source == 'ipp'), every(df.slice_location.notna()), every(df.instance_number.notna())]
+        cols = [df[c].to_numpy(np.float64) for c in ('position', 'slice_location', 'instance_number')]
+        df['position'] = np.select(use, cols, df.groupby('group_id').cumcount().to_numpy(np.float64))
+        df['order_source'] = np.select(use, ['ipp', 'slice_location', 'instance_number'], 'path')
+        df = df.sort_values(['group_id', 'position', 'instance_number', 'path'], kind='stable', ignore_index=True)
     df['slice_idx'] = df.groupby('group_id').cumcount()
     df['n_slices'] = df.groupby('group_id').image_id.transform('size')
     return df
@@ -337,7 +340,7 @@ def preprocess(dicom_dir, work, group_by='series', n_workers=None, size=512, win
     _run_files(todo, work, tuple(windows), size, min(n_workers, len(todo)), flush_every, progress, shard_tag(shard, n_shards))
     if shard is not None:   # the merge (an unsharded call) writes the tables
         return _shard_summary(mine, files, _load_parts(work, mine), params, time.perf_counter() - t0, len(todo), shard, n_shards)
-    slices, fails = _tables(_load_parts(work, files), group_by)
+    slices, fails = _tables(done if not todo else _load_parts(work, files), group_by)   # nothing new: the records just read
     assert len(slices) + len(fails) == len(files), 'every file ends in slices or failures'
     save_df(slices, work/WD.slices); save_df(fails, work/WD.failures)
     summary = _summary(files, side, slices, fails, params, time.perf_counter() - t0, len(todo))

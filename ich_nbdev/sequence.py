@@ -20,11 +20,11 @@ from .submit import weighted_log_loss, need
 
 # %% auto #0
 __all__ = ['SPLITS', 'ORIGINAL_MILESTONES', 'SEQ_VERSION', 'SEQ_DEFAULTS', 'DEMO_SEQ', 'embedding_names', 'load_embedding',
-           'gather_inputs', 'fake_slices', 'fake_embeddings', 'SeqData', 'pos_diff', 'load_seq_data', 'SeqDataset',
-           'pad_collate', 'MaskedBatchNorm2d', 'ConvBNReLU', 'BiGRUHead', 'SequenceModel', 'masked_wbce', 'seq_loss',
-           'SliceLogLoss', 'seq_folds', 'MultiStepLR', 'scaled_milestones', 'seq_milestones', 'seq_dls', 'seq_learner',
-           'fit_seq', 'predict_series', 'train_folds', 'load_fold_model', 'predict_folds', 'sequence_stage',
-           'demo_inputs', 'demo_sequence']
+           'FeatStack', 'gather_inputs', 'fake_slices', 'fake_embeddings', 'SeqData', 'pos_diff', 'load_seq_data',
+           'SeqDataset', 'pad_collate', 'MaskedBatchNorm2d', 'ConvBNReLU', 'BiGRUHead', 'SequenceModel', 'masked_wbce',
+           'seq_loss', 'SliceLogLoss', 'seq_folds', 'MultiStepLR', 'scaled_milestones', 'seq_milestones', 'seq_dls',
+           'seq_learner', 'fit_seq', 'predict_series', 'train_folds', 'load_fold_model', 'predict_folds',
+           'sequence_stage', 'demo_inputs', 'demo_sequence']
 
 # %% ../nbs/08_sequence.ipynb #acb241e8
 def embedding_names(work) -> list:
@@ -43,24 +43,56 @@ def load_embedding(work, name, split='oof'):
     return idx, feats, probs
 
 # %% ../nbs/08_sequence.ipynb #4c5e307a
+class FeatStack:
+    "Features of several models as one `(N, D, F)` float16 array, read per batch from per-model arrays (memory-mapped files stay on disk); narrower models are zero-padded."
+    ndim, dtype = 3, np.dtype(np.float16)
+    def __init__(self, arrays, rows=None):
+        self.arrays = list(arrays)
+        self.rows = [None] * len(self.arrays) if rows is None else [None if r is None else np.asarray(r, np.int64) for r in rows]
+        n = {len(a) if r is None else len(r) for a, r in zip(self.arrays, self.rows)}
+        if len(n) != 1: raise ValueError(f'feature models disagree on the number of images: {sorted(n)}')
+        self.shape = (n.pop(), max(a.shape[1] for a in self.arrays), len(self.arrays))
+
+    def __len__(self): return self.shape[0]
+    def __repr__(self): return f'FeatStack(shape={self.shape}, widths={[a.shape[1] for a in self.arrays]})'
+
+    def __getitem__(self, idx):
+        "Rows `idx` (int, slice, int or bool array; a tuple indexes the result further) as a float16 `ndarray`."
+        if isinstance(idx, tuple): return self[idx[0]][(slice(None),) + idx[1:]]
+        if isinstance(idx, (int, np.integer)): return self[np.array([idx])][0]
+        rows = np.arange(len(self))[idx] if isinstance(idx, slice) else np.asarray(idx)
+        if rows.dtype == bool: rows = np.flatnonzero(rows)
+        out = np.zeros((len(rows), self.shape[1], self.shape[2]), np.float16)
+        for j, (a, r) in enumerate(zip(self.arrays, self.rows)):
+            out[:, :a.shape[1], j] = a[rows if r is None else r[rows]]
+        return out
+
+    def __array__(self, dtype=None, copy=None):
+        a = self[:]
+        return a if dtype is None else a.astype(dtype)
+
+def _index_rows(own: pd.Index, ids: np.ndarray) -> np.ndarray | None:
+    "Position in `own` (a unique index) of each of `ids`, -1 where absent; `None` when `own` is `ids` in the same order."
+    if len(own) == len(ids) and (own.to_numpy() == ids).all(): return None
+    return own.get_indexer(ids)
+
 def gather_inputs(work, names, split='oof'):
-    "Image ids, stacked features `(N, D, F)` float16 and probabilities `(N, M, 6)` of models `names`."
+    "Image ids, features `(N, D, F)` float16 (a `FeatStack` over the memory-mapped files) and probabilities `(N, M, 6)` of models `names`."
     loaded = [load_embedding(work, n, split) for n in names]
     ids = loaded[0][0].image_id.astype(str).to_numpy()
-    D = max(f.shape[1] for _, f, _ in loaded)
-    feats = np.zeros((len(ids), D, len(names)), np.float16)
     probs = np.zeros((len(ids), len(names), N_CLASSES), np.float32)
+    want, maps = pd.Index(ids.astype(object), dtype=object), []
     for j, (n, (idx, f, p)) in enumerate(zip(names, loaded)):
-        pos = pd.Series(np.arange(len(idx)), index=idx.image_id.astype(str).to_numpy())
-        if pos.index.duplicated().any(): raise ValueError(f'{n} {split}: duplicate image_id in its index')
-        miss, extra = np.setdiff1d(ids, pos.index), np.setdiff1d(pos.index, ids)
-        if len(miss) or len(extra):
+        own = pd.Index(idx.image_id.astype(str).to_numpy().astype(object), dtype=object)
+        if own.has_duplicates: raise ValueError(f'{n} {split}: duplicate image_id in its index')
+        rows = _index_rows(own, want.to_numpy())
+        if rows is not None and ((rows < 0).any() or len(own) != len(ids)):
+            miss, extra = np.unique(want[rows < 0].to_numpy()), np.unique(own[~own.isin(want)].to_numpy())
             raise ValueError(f'{n} {split}: {len(miss)} images of {names[0]} missing (e.g. {list(miss[:3])}), '
                              f'{len(extra)} extra (e.g. {list(extra[:3])})')
-        rows = pos.loc[ids].to_numpy()
-        feats[:, :f.shape[1], j] = np.asarray(f)[rows]
-        probs[:, j] = p[rows]
-    return ids, feats, probs
+        maps.append(rows)
+        probs[:, j] = p if rows is None else p[rows]
+    return ids, FeatStack([f for _, f, _ in loaded], maps), probs
 
 # %% ../nbs/08_sequence.ipynb #62a2b3f8
 def _fake_labels(rng, n):
@@ -110,30 +142,37 @@ def fake_embeddings(work, n_studies=24, n_test_studies=4, slices=(6, 16), dims=(
     return work
 
 # %% ../nbs/08_sequence.ipynb #e1fceae4
+def _lookup(keys: pd.Series, ids, what) -> np.ndarray:
+    "Row in `keys` (unique) of each of `ids`; a ValueError counts and shows the ids `keys` lacks."
+    ids = np.asarray(ids).astype(object)
+    at = pd.Index(keys.to_numpy().astype(object), dtype=object).get_indexer(ids)
+    if (at < 0).any():
+        miss = np.unique(ids[at < 0])
+        raise ValueError(f'{len(miss)} images have no {what}, e.g. {list(miss[:3])}')
+    return at
+
 class SeqData:
     "Stacked inputs of one split, grouped into ordered series."
     def __init__(self, ids, feats, probs, slices: pd.DataFrame, labels: pd.DataFrame | None = None, group_col='group_id'):
-        sl = slices.drop_duplicates('image_id').set_index('image_id')
-        miss = np.setdiff1d(ids, sl.index)
-        if len(miss): raise ValueError(f'{len(miss)} images have no row in the slice table, e.g. {list(miss[:3])}')
-        sl = sl.loc[ids]
+        sl = slices.drop_duplicates('image_id')
+        sl = sl.iloc[_lookup(sl.image_id, ids, 'row in the slice table')]
         self.ids, self.feats, self.probs = np.asarray(ids), feats, probs
         pos = sl.position.to_numpy(np.float64) if 'position' in sl else np.full(len(ids), np.nan)
         self.pos = np.where(np.isfinite(pos), pos, sl.slice_idx.to_numpy(np.float64)).astype(np.float32)
         self.study = (sl.study_uid if 'study_uid' in sl else sl[group_col]).astype(str).to_numpy()
         if group_col not in sl: raise ValueError(f'slice table has no column {group_col!r}')
         along = sl.slice_idx.to_numpy() if group_col == 'group_id' else self.pos   # other groupings: by position
-        order = np.lexsort([sl.slice_idx.to_numpy(), along, sl[group_col].astype(str).to_numpy()])
-        g = sl[group_col].astype(str).to_numpy()[order]
-        cuts = np.flatnonzero(g[1:] != g[:-1]) + 1
+        g = sl[group_col].astype(str).to_numpy()
+        code = pd.factorize(g, sort=True)[0]                                       # sorts as the strings do
+        order = np.lexsort([sl.slice_idx.to_numpy(), along, code])
+        g, code = g[order], code[order]
+        cuts = np.flatnonzero(code[1:] != code[:-1]) + 1
         self.groups, self.rows = (g[np.r_[0, cuts]], np.split(order, cuts)) if len(g) else (g, [])
         self.y = None if labels is None else self._labels(labels)
 
     def _labels(self, labels):
-        lab = labels.set_index('image_id')
-        miss = np.setdiff1d(self.ids, lab.index)
-        if len(miss): raise ValueError(f'{len(miss)} images have no labels, e.g. {list(miss[:3])}')
-        return lab.loc[self.ids, LABELS].to_numpy(np.float32)
+        if labels.image_id.duplicated().any(): raise ValueError('labels: duplicate image_id')
+        return labels[LABELS].to_numpy(np.float32)[_lookup(labels.image_id, self.ids, 'labels')]
 
     def __len__(self): return len(self.groups)
     def __repr__(self): return f'SeqData({len(self)} series, {len(self.ids)} slices, D={self.feats.shape[1]}, F={self.feats.shape[2]}, M={self.probs.shape[1]})'
