@@ -132,14 +132,15 @@ def _key(params, inputs):
     return params_hash(dict(params=params, inputs=ids)), ids
 
 def stage_done(work, stage, params: dict, inputs=None) -> bool:
-    "Did `stage` finish in `work` with exactly these `params` and (when given) these `inputs`, unchanged since?"
+    "Did `stage` finish in `work` with exactly these `params` and (when given) these `inputs`, unchanged since, and complete?"
     m = _marker(work, stage)
     if not m.exists(): return False
-    try: return load_json(m).get('hash') == _key(params, inputs)[0]
+    try: rec = load_json(m)
     except ValueError: return False   # a marker cut short is no marker
+    return rec.get('hash') == _key(params, inputs)[0] and not rec.get('incomplete')
 
 def mark_done(work, stage, params: dict, inputs=None, **info):
-    "Record that `stage` finished in `work` with `params`, having read `inputs` (paths, or their `file_identity` taken before reading)."
+    "Record that `stage` finished in `work` with `params`, having read `inputs` (paths, or their `file_identity` taken before reading); `incomplete=n`: n items to try again, not done."
     h, ids = _key(params, inputs)
     rec = dict(stage=stage, hash=h, params=params, **({} if ids is None else dict(inputs=ids)), **info)
     return save_json(rec, wpath(work, WD.stages, f'{stage}.json'))

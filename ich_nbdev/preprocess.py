@@ -464,7 +464,7 @@ def _preprocess(work, root, scan, mine, params, marker, n_workers, group_by, win
     n_retry = (int((recs.status == 'transient').sum()) if len(recs) else 0) + len(set(map(str, files)) - set(recs.path if len(recs) else []))
     summary = _summary(files, scan['side'], slices, fails, params, time.perf_counter() - t0, len(todo), len(done), n_retry)
     save_json(summary, work/WD.summary)
-    if not n_retry: mark_done(work, STAGE, marker, slices=len(slices), failures=len(fails))   # else the next run tries those files again
+    mark_done(work, STAGE, marker, slices=len(slices), failures=len(fails), incomplete=n_retry)   # n_retry > 0: the next run tries those files again
     return summary
 
 # %% ../nbs/03_preprocess.ipynb #9e0c4668

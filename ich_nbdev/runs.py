@@ -208,7 +208,7 @@ def run_task(prof, stage, i, run_dir, force=False, quiet=False) -> dict:
         return {**rec, 'status': 'skipped'}
     out = Path(run_dir)/task_output(prof, stage, i)
     if not quiet: print(f'[{name}] {nb.name} -> {out}', flush=True)
-    t0, before = time.time(), file_identity(read)
+    t0, before, marks0 = time.time(), file_identity(read), file_identity(_stage_markers(work)) if work else {}
     try:
         with open(out.with_suffix('.log'), 'w') as log:
             tee = _Tee(log, None if quiet else sys.stdout)
@@ -220,7 +220,10 @@ def run_task(prof, stage, i, run_dir, force=False, quiet=False) -> dict:
         raise StageError(f'stage {name} failed in {nb.name}, cell {e.exec_count or e.cell_index} ({first[:70]!r}): {e.ename}: {e.evalue}\n'
                          f'  executed notebook: {out}\n  log: {out.with_suffix(".log")}') from None
     rec.update(status='ran', output=str(out), seconds=round(time.time() - t0, 1))
-    if work: mark_done(work, marker, key, {**before, **file_identity(_stage_markers(work))}, output=str(out))
+    marks = file_identity(_stage_markers(work)) if work else {}
+    if any(load_json(m).get('incomplete') for m, v in marks.items() if marks0.get(m) != v):
+        clear_done(work, marker)   # the stage left work to try again (files that failed for a reason of the environment)
+    elif work: mark_done(work, marker, key, {**before, **marks}, output=str(out))
     return rec
 
 # %% ../nbs/12_runs.ipynb #b9496ea9
