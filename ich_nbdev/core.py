@@ -4,15 +4,16 @@
 
 # %% ../nbs/00_core.ipynb #59154e37
 from __future__ import annotations
-import os, json, hashlib, tempfile, contextlib, platform, sys
+import os, re, json, hashlib, tempfile, contextlib, platform, sys
 from pathlib import Path
 import numpy as np, pandas as pd
 from filelock import FileLock
 
 # %% auto #0
 __all__ = ['LABELS', 'N_CLASSES', 'CLASS_WEIGHTS', 'SUBTYPES', 'WD', 'KAGGLE', 'wpath', 'atomic_write', 'save_json', 'load_json',
-           'save_df', 'save_npy', 'params_hash', 'stage_done', 'mark_done', 'project_root', 'cache_dir', 'locked',
-           'env_info', 'get_device']
+           'save_df', 'save_npy', 'params_hash', 'file_identity', 'stage_done', 'mark_done', 'recorded_inputs',
+           'clear_done', 'project_root', 'cache_dir', 'locked', 'WorkDirBusy', 'writer_lock', 'safe_name', 'env_info',
+           'get_device']
 
 # %% ../nbs/00_core.ipynb #060614f3
 LABELS = ['epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural', 'any']
@@ -104,16 +105,55 @@ def params_hash(params: dict) -> str:
     s = json.dumps(params, sort_keys=True, default=str)
     return hashlib.sha1(s.encode()).hexdigest()[:16]
 
+def _stat_id(st) -> str: return f'{st.st_size}:{st.st_mtime_ns}:{st.st_ino}'
+
+def file_identity(paths) -> dict:
+    "`{path: identity}` of files or folders: 'size:mtime_ns:inode' of a file, a hash of those of every file under a folder (hidden names left out: locks, temporaries), 'missing'."
+    out = {}
+    for p in ([paths] if isinstance(paths, (str, Path)) else paths):
+        p = Path(p)
+        try: st = p.stat()
+        except FileNotFoundError: out[str(p)] = 'missing'; continue
+        if not p.is_dir(): out[str(p)] = _stat_id(st); continue
+        ids = []
+        for d, dirs, fns in os.walk(p):
+            dirs[:] = sorted(x for x in dirs if not x.startswith('.'))
+            for f in sorted(x for x in fns if not x.startswith('.')):
+                with contextlib.suppress(FileNotFoundError): ids.append((os.path.relpath(os.path.join(d, f), p), _stat_id(os.stat(os.path.join(d, f)))))
+        out[str(p)] = f'dir:{len(ids)}:{params_hash(ids)}'
+    return out
+
 def _marker(work, stage): return Path(work)/WD.stages/f'{stage}.json'
 
-def stage_done(work, stage, params: dict) -> bool:
-    "Did `stage` finish in `work` with exactly these `params`?"
-    m = _marker(work, stage)
-    return m.exists() and load_json(m).get('hash') == params_hash(params)
+def _key(params, inputs):
+    "Hash of `params` and of the identity of `inputs` (paths, or a `file_identity` dict taken earlier)."
+    if inputs is None: return params_hash(params), None
+    ids = inputs if isinstance(inputs, dict) else file_identity(inputs)
+    return params_hash(dict(params=params, inputs=ids)), ids
 
-def mark_done(work, stage, params: dict, **info):
-    "Record that `stage` finished in `work` with `params` (and any extra `info`)."
-    return save_json(dict(stage=stage, hash=params_hash(params), params=params, **info), wpath(work, WD.stages, f'{stage}.json'))
+def stage_done(work, stage, params: dict, inputs=None) -> bool:
+    "Did `stage` finish in `work` with exactly these `params` and (when given) these `inputs`, unchanged since, and complete?"
+    m = _marker(work, stage)
+    if not m.exists(): return False
+    try: rec = load_json(m)
+    except ValueError: return False   # a marker cut short is no marker
+    return rec.get('hash') == _key(params, inputs)[0] and not rec.get('incomplete')
+
+def mark_done(work, stage, params: dict, inputs=None, **info):
+    "Record that `stage` finished in `work` with `params`, having read `inputs` (paths, or their `file_identity` taken before reading); `incomplete=n`: n items to try again, not done."
+    h, ids = _key(params, inputs)
+    rec = dict(stage=stage, hash=h, params=params, **({} if ids is None else dict(inputs=ids)), **info)
+    return save_json(rec, wpath(work, WD.stages, f'{stage}.json'))
+
+def recorded_inputs(work, stage) -> list[str]:
+    "The input paths `stage`'s marker recorded ([] when none)."
+    m = _marker(work, stage)
+    try: return sorted(load_json(m).get('inputs') or {}) if m.exists() else []
+    except ValueError: return []
+
+def clear_done(work, stage):
+    "Remove `stage`'s marker (before rewriting its outputs: a run stopped half-way then leaves nothing to trust)."
+    _marker(work, stage).unlink(missing_ok=True)
 
 # %% ../nbs/00_core.ipynb #b5929b5e
 def project_root(start=None):
@@ -136,6 +176,43 @@ def locked(path, timeout=-1):
     "Hold an exclusive file lock named after `path` (`path` itself is not touched)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(path) + '.lock', timeout=timeout): yield path
+
+# %% ../nbs/00_core.ipynb #c6c4be99
+class WorkDirBusy(RuntimeError):
+    "Another run is writing the work dir with other settings."
+
+@contextlib.contextmanager
+def writer_lock(path, settings: dict):
+    "Hold a writer lock on `path` for a run made with `settings`: runs with equal settings share it (shard jobs), others are refused (`WorkDirBusy`)."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    info_fn, mine = Path(f'{path}.writers.json'), json.loads(json.dumps(settings, sort_keys=True, default=str))
+    if os.name != 'posix':   # no shared locks: one writer at a time
+        with FileLock(f'{path}.writers.lock'): yield path
+        return
+    import fcntl
+    fd = os.open(f'{path}.writers.lock', os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        with FileLock(f'{path}.writers.mutex.lock'):   # one run at a time decides who may write
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)   # nobody writing: ours are the settings now
+                save_json(dict(settings=mine, pid=os.getpid(), host=platform.node()), info_fn)
+            except BlockingIOError:
+                theirs = load_json(info_fn) if info_fn.exists() else {}
+                if theirs.get('settings') != mine:
+                    raise WorkDirBusy(f'{path.parent}: being written by another run (pid {theirs.get("pid")} on {theirs.get("host")}) with '
+                                      f'{theirs.get("settings")}; this run has {mine}. Wait for it to finish or use another work dir') from None
+            fcntl.flock(fd, fcntl.LOCK_SH)   # share it with runs of the same settings
+        yield path
+    finally:
+        with contextlib.suppress(OSError): fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+# %% ../nbs/00_core.ipynb #28ffc8eb
+def safe_name(s, n=80) -> str:
+    "A file or anchor name for any string `s`: its safe characters (no leading dots) and a hash of `s` itself, so that different strings never share a name and none climbs out of its folder."
+    s = str(s)
+    base = re.sub(r'[^A-Za-z0-9._-]', '_', s).lstrip('.')[:n] or 'x'
+    return f'{base}-{hashlib.blake2b(s.encode(), digest_size=5).hexdigest()}'
 
 # %% ../nbs/00_core.ipynb #a527b4a8
 def env_info() -> dict:

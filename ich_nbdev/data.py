@@ -105,31 +105,27 @@ def _load_slices(work):
     from ich_nbdev.preprocess import load_slices
     return load_slices(work)
 
-def _fsig(fn):
-    st = Path(fn).stat()
-    return f'{Path(fn).resolve()}:{st.st_size}:{st.st_mtime_ns}'
-
 def make_labels(work, train_csv=None, force=False) -> pd.DataFrame:
     "Write `labels.parquet` (image_id, idx, six labels) from the Kaggle CSV joined to the slice table."
     work = Path(work); csv = Path(train_csv) if train_csv else find_kaggle_file(work)
-    params = dict(csv=_fsig(csv), slices=_fsig(work/WD.slices))
-    if not force and stage_done(work, 'labels', params) and (work/WD.labels).exists(): return pd.read_parquet(work/WD.labels)
+    params, ids = dict(csv=str(csv.resolve())), file_identity([csv, work/WD.slices])   # what it reads, as it is now
+    if not force and stage_done(work, 'labels', params, ids) and (work/WD.labels).exists(): return pd.read_parquet(work/WD.labels)
     df, report = join_labels(read_labels_csv(csv), _load_slices(work))
     if report['labels_without_slice'] or report['slices_without_labels']: print(f'labels: {report}')
     save_df(df, work/WD.labels)
-    mark_done(work, 'labels', params, report=report)
+    mark_done(work, 'labels', params, ids, report=report)
     return df
 
 def make_folds(work, n_folds=5, seed=0, force=False) -> pd.DataFrame:
     "Write `folds.parquet` (image_id, idx, fold, group) for the labelled slices of `work`."
     work = Path(work)
-    params = dict(n_folds=n_folds, seed=seed, labels=_fsig(work/WD.labels))
-    if not force and stage_done(work, 'folds', params) and (work/WD.folds).exists(): return pd.read_parquet(work/WD.folds)
+    params, ids = dict(n_folds=n_folds, seed=seed), file_identity([work/WD.labels, work/WD.slices])
+    if not force and stage_done(work, 'folds', params, ids) and (work/WD.folds).exists(): return pd.read_parquet(work/WD.folds)
     lab, sl = pd.read_parquet(work/WD.labels), _load_slices(work)
     df = lab[['image_id', 'idx', 'any']].join(sl[['study_uid'] + (['patient_id'] if 'patient_id' in sl else [])], on='idx')
     folds = pd.DataFrame(dict(image_id=df.image_id, idx=df.idx, fold=assign_folds(df, n_folds, seed), group=patient_groups(df)))
     save_df(folds, work/WD.folds)
-    mark_done(work, 'folds', params, counts=folds.fold.value_counts().sort_index().tolist())
+    mark_done(work, 'folds', params, ids, counts=folds.fold.value_counts().sort_index().tolist())
     return folds
 
 def prepare_data(work, train_csv=None, n_folds=5, seed=0) -> pd.DataFrame:

@@ -15,14 +15,14 @@ from pydicom.datadict import tag_for_keyword
 from functools import lru_cache
 
 # %% auto #0
-__all__ = ['WINDOWS', 'DicomError', 'read_dicom', 'write_ct', 'tag_strs', 'tag_floats', 'tag_float', 'tag_str', 'check_ct',
-           'native_pixels', 'dcm_hu', 'window_image', 'dcm_window', 'minmax_window', 'dicom_window', 'windowed',
-           'slice_normal', 'slice_position']
+__all__ = ['MAX_PIXELS', 'WINDOWS', 'DicomError', 'read_dicom', 'write_ct', 'tag_strs', 'tag_floats', 'tag_float', 'tag_str',
+           'check_ct', 'native_pixels', 'dcm_hu', 'window_image', 'dcm_window', 'minmax_window', 'dicom_window',
+           'windowed', 'slice_normal', 'slice_position']
 
 # %% ../nbs/01_dicom.ipynb #038e76bd
 class DicomError(Exception):
     "A file that gives no usable CT slice: its `path`, a short `reason` code and a free-text `detail`."
-    reasons = ('unreadable', 'not_dicom', 'no_pixels', 'not_ct', 'color', 'multi_frame', 'localizer', 'undecodable', 'bad_geometry')
+    reasons = ('unreadable', 'not_dicom', 'no_pixels', 'not_ct', 'color', 'multi_frame', 'localizer', 'undecodable', 'bad_geometry', 'too_large')
     def __init__(self, path, reason, detail=''):
         self.path, self.reason, self.detail = str(path), reason, str(detail)
         super().__init__(f'{path}: {reason}' + (f' ({detail})' if detail else ''))
@@ -119,10 +119,19 @@ def tag_str(ds, kw) -> str:
     return v[0] if v else ''
 
 # %% ../nbs/01_dicom.ipynb #4cb3c0d7
+MAX_PIXELS = 4096 * 4096   # rows x cols x frames a file may declare (a CT slice is 512 x 512; 1024 x 1024 at most in practice)
+
+def _int(ds, kw, default):
+    try: return int(ds.get(kw, default) or default)
+    except (TypeError, ValueError): return default
+
 def check_ct(ds, fn=None):
-    "Raise `DicomError` unless `ds` is a single-frame, greyscale, non-localiser CT image with pixel data."
+    "Raise `DicomError` unless `ds` is a single-frame, greyscale, non-localiser CT image with pixel data, of a size under `MAX_PIXELS`."
     fn = fn or _fn(ds)
     if 'PixelData' not in ds: raise DicomError(fn, 'no_pixels', 'no (7FE0,0010) Pixel Data element')
+    r, c, f = (_int(ds, k, d) for k, d in (('Rows', 0), ('Columns', 0), ('NumberOfFrames', 1)))
+    if r * c * max(f, 1) > MAX_PIXELS:   # from the header, before any decoder allocates it
+        raise DicomError(fn, 'too_large', f'{r} x {c} x {max(f, 1)} pixels declared, over the cap of {MAX_PIXELS} (rows x cols x frames)')
     mod = tag_str(ds, 'Modality')
     if mod and mod != 'CT': raise DicomError(fn, 'not_ct', f'modality {mod}')
     if int(ds.get('SamplesPerPixel', 1) or 1) != 1: raise DicomError(fn, 'color', f'{ds.SamplesPerPixel} samples per pixel')

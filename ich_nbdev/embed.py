@@ -111,7 +111,8 @@ def embed(work, backbone=None, size=64, n_folds=3, tta=10, bs=64, mode=None, dev
     work, backbone, views = Path(work), backbone or DEMO_ARCH, tta_views(tta)
     out = emb_dir(work, backbone, size)
     fns = fold_models(work, backbone, size, n_folds)
-    params = dict(backbone=backbone, size=size, n_folds=n_folds, tta=tta, mode=mode, ckpts=[f'{f.stat().st_size}:{f.stat().st_mtime_ns}' for f in fns])
+    params = dict(backbone=backbone, size=size, n_folds=n_folds, tta=tta, mode=mode,
+                  inputs=file_identity([*fns, work/WD.folds, work/WD.labels, work/WD.slices]))   # what it reads, as it is now
     with locked(out/'.embed'):
         if not force and stage_done(work, f'embed_{out.name}', params) and (out/'scores.json').exists(): return load_json(out/'scores.json')
         return _embed(work, fns, out, params, views, bs, device, num_workers)

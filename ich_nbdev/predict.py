@@ -186,7 +186,7 @@ def per_series_table(per_slice, threshold=0.5) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 # %% ../nbs/10_predict.ipynb #0a14b5d3
-def _safe(s): return re.sub(r'[^A-Za-z0-9._-]', '_', str(s))[:120]
+def _safe(s): return safe_name(s)   # UIDs differing in '/' vs '_' get different folders; '..' stays inside figures/
 
 def display_image(store, i) -> np.ndarray:
     "The brain-window image of store row `i` (uint8 HxW) for figures."
@@ -248,8 +248,7 @@ def _failures(work, dicom_dir) -> pd.DataFrame:
     "Every file of `dicom_dir` not used, with the reason: preprocessing failures and skipped side files (relative paths)."
     root, fn = Path(dicom_dir).resolve(), Path(work)/WD.failures
     df = pd.read_csv(fn) if fn.exists() and fn.stat().st_size else pd.DataFrame(columns=['path', 'reason'])
-    side = [dict(path=str(p), reason=f'side_file: skipped by its name ({p.suffix or p.name})') for p in scan_dicom_dir(root)[1]]
-    df = pd.concat([df[['path', 'reason']], pd.DataFrame(side, columns=['path', 'reason'])], ignore_index=True)
+    df = df[['path', 'reason']].drop_duplicates('path')   # side files are in preprocess's failures.csv
     df['path'] = [os.path.relpath(p, root) if os.path.isabs(str(p)) else str(p) for p in df.path.astype(str)]
     return df.sort_values('path').reset_index(drop=True)
 
@@ -259,7 +258,7 @@ def store_size(specs) -> int:
 
 def predict(dicom_dir, out_dir, models_dir, group_by='series', tta='flip', device='auto', batch_size='auto',
             saliency='none', saliency_slices='top', threshold=0.5, size=None, n_top=3, work_dir=None,
-            report=True, n_workers=None, quiet=False) -> dict:
+            report=True, n_workers=None, quiet=False, force=False) -> dict:
     "Predict every slice of the DICOM files under `dicom_dir` with the models of `models_dir`; write OUT_DIR."
     if saliency not in ('none', *sal.SALIENCY_METHODS): raise ValueError(f'saliency must be none or one of {sal.SALIENCY_METHODS}')
     n_views(tta)
@@ -271,7 +270,7 @@ def predict(dicom_dir, out_dir, models_dir, group_by='series', tta='flip', devic
     seq = find_sequence(models_dir, specs)
     work = Path(work_dir or out/'work')
     with tm('preprocess'): prep = preprocess(dicom_dir, work, group_by=group_by, n_workers=n_workers, size=store_size(specs),
-                                             windows=ALL_WINDOWS, progress=not quiet)   # brain window for the panels, any model input
+                                             windows=ALL_WINDOWS, progress=not quiet, exclude=[out], force=force)   # brain window for the panels, any model input; our own outputs are not input
     slices, store = load_slices(work), ImageStore(work)
     fails = _failures(work, dicom_dir); save_df(fails, out/'failures.csv')
     if not len(slices): raise RuntimeError(f'no usable CT slice in {dicom_dir}: see {out/"failures.csv"} ({len(fails)} files)')

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_preprocess.ipynb #4adc8715
 from __future__ import annotations
-import os, re, time, shutil, hashlib, warnings, contextlib, pickle
+import os, re, time, errno, signal, threading, shutil, hashlib, warnings, contextlib, pickle
 from collections import OrderedDict
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor
@@ -17,27 +17,70 @@ from .core import *
 from .dicom import *
 
 # %% auto #0
-__all__ = ['SIDE_SUFFIXES', 'DEFAULT_WINDOWS', 'ALL_WINDOWS', 'CODEC', 'LEVEL', 'STORE_FORMAT', 'STAGE', 'SLICE_COLUMNS',
-           'DEMO_PREP', 'scan_dicom_dir', 'shard_of', 'shard_files', 'shard_tag', 'encode_image', 'decode_image',
-           'append_image', 'close_shards', 'read_image', 'tune_malloc', 'resize_stack', 'slice_record', 'read_slice',
-           'process_file', 'image_id_of', 'split_of', 'order_slices', 'drop_duplicates', 'map_files', 'default_workers',
-           'preprocess', 'load_slices', 'data_dir', 'ImageStore', 'demo_work', 'parse_windows', 'preprocess_cli']
+__all__ = ['SIDE_SUFFIXES', 'DEFAULT_WINDOWS', 'ALL_WINDOWS', 'CODEC', 'LEVEL', 'STORE_FORMAT', 'STAGE', 'TRANSIENT',
+           'SLICE_COLUMNS', 'DEMO_PREP', 'side_reason', 'scan_files', 'scan_dicom_dir', 'shard_of', 'shard_files',
+           'shard_tag', 'encode_image', 'decode_image', 'append_image', 'close_shards', 'read_image', 'tune_malloc',
+           'resize_stack', 'slice_record', 'read_slice', 'DiskFullError', 'process_file', 'image_id_of', 'split_of',
+           'order_slices', 'drop_duplicates', 'sop_uid_of', 'map_files', 'default_workers', 'preprocess', 'load_slices',
+           'data_dir', 'ImageStore', 'demo_work', 'parse_windows', 'preprocess_cli']
 
 # %% ../nbs/03_preprocess.ipynb #2329e3ca
 SIDE_SUFFIXES = {'.csv', '.json', '.parquet', '.txt', '.md', '.yaml', '.yml', '.html', '.xml', '.lock', '.tmp', '.py', '.ipynb'}
 
 def _is_side(p): return p.name.startswith('.') or p.suffix.lower() in SIDE_SUFFIXES
 
-def scan_dicom_dir(dicom_dir, exclude=None) -> tuple[list[Path], list[Path]]:
-    "Candidate files under `dicom_dir` (recursive, sorted) and the side files skipped; `exclude`: a folder to leave out."
-    root, files = Path(dicom_dir), []
+def side_reason(p) -> str: return f'side_file: skipped by its name ({Path(p).suffix or Path(p).name})'
+
+def _is_output(d) -> bool:
+    "A work dir (stage markers) or an ich-predict output folder (run record next to its failure list)."
+    return (d/WD.stages).is_dir() or ((d/'run.json').is_file() and (d/WD.failures).is_file())
+
+def _file_id(st) -> str: return f'{st.st_size}:{st.st_mtime_ns}:{st.st_ino}'
+
+def scan_files(dicom_dir, exclude=()) -> dict:
+    "Walk `dicom_dir`: `files` (candidates, sorted), `side` (side files), `skipped` ([(path, reason)]: what could not be scanned), `ids` (path -> identity)."
+    root = Path(dicom_dir)
     if not root.is_dir(): raise FileNotFoundError(f'{root}: not a folder')
-    ex = Path(exclude).resolve() if exclude else None
-    for d, dirs, fns in os.walk(root):
-        dirs[:] = sorted(x for x in dirs if not x.startswith('.') and (ex is None or (Path(d)/x).resolve() != ex))
-        files += [Path(d)/f for f in fns]
+    ex = {Path(e).resolve() for e in ([exclude] if isinstance(exclude, (str, Path)) else exclude or ()) if e}
+    files, skipped, ids, seen_dirs, seen_files, stack = [], [], {}, {}, {}, [root]
+    while stack:
+        d = stack.pop()
+        try:
+            st = os.stat(d)
+            if (st.st_dev, st.st_ino) in seen_dirs:   # links are followed, each folder scanned once
+                skipped.append((str(d), f'symlink: folder already scanned as {seen_dirs[st.st_dev, st.st_ino]} (a link loop or a second link)')); continue
+            seen_dirs[st.st_dev, st.st_ino] = d
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
+        except OSError as e:
+            skipped.append((str(d), f'unreadable: cannot list the folder ({type(e).__name__}: {e.strerror or e})')); continue
+        subdirs = []
+        for e in entries:
+            p = d/e.name
+            try:
+                if e.is_dir():
+                    if p.resolve() in ex: continue
+                    if e.name.startswith('.'): skipped.append((str(p), 'side_file: hidden folder, not scanned'))
+                    elif _is_output(p): skipped.append((str(p), 'side_file: an ich_nbdev output folder, not scanned'))
+                    else: subdirs.append(p)
+                    continue
+                if not e.is_file():
+                    skipped.append((str(p), f'unreadable: broken symbolic link to {os.readlink(p)}' if e.is_symlink() else 'not_dicom: not a regular file'))
+                    continue
+                st = e.stat()
+            except OSError as err:
+                skipped.append((str(p), f'unreadable: {type(err).__name__}: {err.strerror or err}')); continue
+            if (st.st_dev, st.st_ino) in seen_files:   # a second link (or hard link) to a file: counted once
+                skipped.append((str(p), f'symlink: the same file as {seen_files[st.st_dev, st.st_ino]}')); continue
+            seen_files[st.st_dev, st.st_ino] = p
+            files.append(p); ids[str(p)] = _file_id(st)
+        stack.extend(reversed(subdirs))
     files = sorted(files)
-    return [f for f in files if not _is_side(f)], [f for f in files if _is_side(f)]
+    return dict(files=[f for f in files if not _is_side(f)], side=[f for f in files if _is_side(f)], skipped=sorted(skipped), ids=ids)
+
+def scan_dicom_dir(dicom_dir, exclude=None) -> tuple[list[Path], list[Path]]:
+    "Candidate files under `dicom_dir` (recursive, sorted) and the side files skipped; `exclude`: folders to leave out."
+    s = scan_files(dicom_dir, exclude or ())
+    return s['files'], s['side']
 
 # %% ../nbs/03_preprocess.ipynb #36f03593
 def _rel_paths(files, root) -> list[str]:
@@ -155,15 +198,30 @@ def read_slice(fn, windows=DEFAULT_WINDOWS, size=512) -> tuple[dict, np.ndarray]
         return dict(slice_record(ds), window_center=c, window_width=w, quirks=','.join(quirks + wq)), img
 
 # %% ../nbs/03_preprocess.ipynb #6726d820
+TRANSIENT = ('unreadable', 'error', 'crashed')   # reasons that belong to the environment, not the file: retried on every run
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
+
+class DiskFullError(OSError):
+    "The disk (or quota) filled while the store or the tables were written: the run stops, nothing of it is trusted."
+
+def _failure(fn, reason, fid, transient=False):
+    return dict(path=str(fn), status='transient' if transient else 'failed', reason=reason, file_id=fid)
+
 def process_file(fn, work, windows=DEFAULT_WINDOWS, size=512, tag='all') -> dict:
-    "Read, window and store one file; returns its record (`status` 'ok') or a failure record (never raises)."
+    "Read, window and store one file; returns its record (`status` 'ok', 'failed' or 'transient'); raises only when the disk is full."
+    try: fid = _file_id(os.stat(fn))
+    except OSError as e: return _failure(fn, f'unreadable: {type(e).__name__}: {e}', '', True)
     try:
         rec, img = read_slice(fn, windows, size)
         buf = encode_image(img)
         shard, off = append_image(work, buf, tag)
-        return dict(path=str(fn), status='ok', reason='', shard=shard, offset=off, nbytes=len(buf), **rec)
-    except DicomError as e: return dict(path=str(fn), status='failed', reason=f'{e.reason}: {e.detail}')
-    except Exception as e: return dict(path=str(fn), status='failed', reason=f'error: {type(e).__name__}: {e}')
+        return dict(path=str(fn), status='ok', reason='', file_id=fid, shard=shard, offset=off, nbytes=len(buf), **rec)
+    except DicomError as e: return _failure(fn, f'{e.reason}: {e.detail}', fid, e.reason in TRANSIENT)
+    except OSError as e:
+        if e.errno in _DISK_FULL: raise
+        return _failure(fn, f'error: {type(e).__name__}: {e}', fid, True)
+    except MemoryError as e: return _failure(fn, f'error: MemoryError: {e}', fid, True)
+    except Exception as e: return _failure(fn, f'error: {type(e).__name__}: {e}', fid)
 
 # %% ../nbs/03_preprocess.ipynb #2ee9481e
 _KAGGLE_ID = re.compile(r'^ID_[0-9a-fA-F]+$')
@@ -231,28 +289,62 @@ def _check_store(work, params):
         for d in (WD.images, _PARTS): shutil.rmtree(Path(work)/d, ignore_errors=True)
     if not meta_fn.exists(): save_json(meta, wpath(work, WD.images, 'meta.json'))
 
-def _load_parts(work, files) -> pd.DataFrame:
-    "Records saved by earlier runs, for files still in the scan and (when ok) with their image present."
+def _load_parts(work, files, ids=None) -> pd.DataFrame:
+    "Records saved by earlier runs, for files still in the scan, of the same file (`ids`: path -> identity) and (when ok) with their image present."
     fns = sorted((Path(work)/_PARTS).glob('part-*.parquet'))
     if not fns: return pd.DataFrame()
     df = pd.concat([pd.read_parquet(f) for f in fns], ignore_index=True)
     df = df[df.path.isin(set(map(str, files)))]
+    if ids is not None:   # a record of another file under the same name (re-exported, replaced) is not this file's
+        df = df[df.file_id.values == df.path.map(ids).values] if 'file_id' in df else df.iloc[:0]
     if 'shard' in df:
         sizes = {f.name: f.stat().st_size for f in (Path(work)/WD.images).glob('shard-*.bin')}
         have = [(s != 'ok') or sizes.get(sh, -1) >= o + n for s, sh, o, n in zip(df.status, df.shard, df.offset, df.nbytes)]
         df = df[have]
     return df.drop_duplicates('path', keep='last')
 
+def sop_uid_of(fn) -> str | None:
+    "SOPInstanceUID of file `fn` read again (header only), None when it cannot be read."
+    try:
+        with _no_validation(), warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            return tag_str(pydicom.dcmread(fn, stop_before_pixels=True, specific_tags=['SOPInstanceUID'], force=True), 'SOPInstanceUID')
+    except Exception: return None
+
+def _reusable(work, files, ids, n_workers) -> pd.DataFrame:
+    "Records of earlier runs to reuse: the same file (identity, and for slices the SOPInstanceUID read again), not a transient failure."
+    df = _load_parts(work, files, ids)
+    if df.empty: return pd.DataFrame(columns=['path', 'status'])
+    df = df[df.status != 'transient']
+    ok = (df.status == 'ok').values
+    if ok.any():
+        uids = list(map_files(sop_uid_of, df.path[ok].tolist(), min(n_workers, int(ok.sum()) // 256)))
+        same = np.ones(len(df), bool); same[ok] = np.array([u == s for u, s in zip(uids, df.sop_uid[ok])], bool)
+        df = df[same]
+    return df
+
 # %% ../nbs/03_preprocess.ipynb #47687331
+def _die_with_parent(parent):
+    "Worker initializer: exit when the main process dies (Linux: a signal from the kernel; elsewhere: a watch on the parent pid)."
+    with contextlib.suppress(Exception):
+        import ctypes
+        ctypes.CDLL('libc.so.6').prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+    if os.getppid() != parent: os._exit(1)   # the parent died before the signal was set up
+    def watch():
+        while os.getppid() == parent: time.sleep(1)
+        os._exit(1)
+    threading.Thread(target=watch, daemon=True).start()
+
 def _pool(n_workers):
     if not n_workers: return contextlib.nullcontext(None)
-    return ProcessPoolExecutor(n_workers, mp_context=mp.get_context('fork' if os.name == 'posix' else 'spawn'))
+    return ProcessPoolExecutor(n_workers, mp_context=mp.get_context('fork' if os.name == 'posix' else 'spawn'),
+                               initializer=_die_with_parent, initargs=(os.getpid(),))
 
 def _isolated(f, fn):
-    "`f(fn)` in a process of its own: if that process dies, a failure record."
+    "`f(fn)` in a process of its own: if that process dies, a (transient) failure record."
     try:
         with _pool(1) as ex: return ex.submit(f, fn).result()
-    except BrokenProcessPool: return dict(path=str(fn), status='failed', reason='crashed: the reading process died')
+    except BrokenProcessPool: return dict(path=str(fn), status='transient', reason='crashed: the reading process died', file_id='')
 
 def map_files(f, files, n_workers=0):
     "Records `f(fn)` for `files`, in order, in `n_workers` processes; a file that kills its process becomes a failure."
@@ -286,7 +378,7 @@ def _run_files(todo, work, windows, size, n_workers, flush_every, progress, tag=
     finally: close_shards(); flush()
 
 # %% ../nbs/03_preprocess.ipynb #7fa119f3
-def _summary(files, side, slices, fails, params, dt, n_new):
+def _summary(files, side, slices, fails, params, dt, n_new, n_reused=0, n_retry=0):
     q = pd.Series([x for qs in slices.quirks for x in qs.split(',') if x]).value_counts()
     reasons = fails.reason.str.split(':').str[0].value_counts() if len(fails) else pd.Series(dtype=int)
     return dict(files=len(files), side_files_skipped=len(side), slices=len(slices), failures=len(fails),
@@ -296,20 +388,31 @@ def _summary(files, side, slices, fails, params, dt, n_new):
                 failures_by_reason={k: int(v) for k, v in reasons.items()},
                 quirks={k: int(v) for k, v in q.items()},
                 order_sources={k: int(v) for k, v in slices.order_source.value_counts().items()},
-                files_processed_this_run=n_new, seconds=round(dt, 2), **params)
+                files_processed_this_run=n_new, files_reused=n_reused, failures_retried_next_run=n_retry,
+                seconds=round(dt, 2), **params)
 
 SLICE_COLUMNS = ['image_id', 'split', 'group_id', 'slice_idx', 'n_slices', 'position', 'order_source', 'patient_id',
                  'study_uid', 'series_uid', 'sop_uid', 'window_center', 'window_width', 'rows', 'cols', 'quirks', 'path', 'shard', 'offset', 'nbytes',
                  'slice_location', 'instance_number', 'pixel_spacing', 'slice_thickness', 'rescale_intercept', 'rescale_slope']
 
 def _tables(recs, group_by):
-    "Slice table and failure table from the records."
+    "Slice table and failure table from the records (duplicates dropped before the slices are numbered)."
     if recs.empty: recs = pd.DataFrame(columns=['path', 'status', 'reason'])
     ok, failed = recs[recs.status == 'ok'], recs[recs.status != 'ok']
     if ok.empty: slices, dups = pd.DataFrame(columns=SLICE_COLUMNS), pd.DataFrame(columns=['path', 'reason'])
-    else: slices, dups = drop_duplicates(order_slices(ok.drop(columns=['status', 'reason']), group_by))
+    else:
+        ok = ok.drop(columns=['status', 'reason']).assign(image_id=[image_id_of(p, u) for p, u in zip(ok.path, ok.sop_uid)])
+        kept, dups = drop_duplicates(ok)
+        slices = order_slices(kept.drop(columns=['image_id']), group_by)
     fails = pd.concat([failed[['path', 'reason']], dups], ignore_index=True).sort_values('path')
     return slices[SLICE_COLUMNS].astype({'offset': 'int64', 'nbytes': 'int64', 'rows': 'int64', 'cols': 'int64'}), fails
+
+def _scan_failures(scan, recs) -> pd.DataFrame:
+    "Failure rows of the scan: side files, what could not be scanned, and candidates left without a record."
+    have = set(recs.path) if len(recs) else set()
+    rows = ([(str(p), side_reason(p)) for p in scan['side']] + list(scan['skipped']) +
+            [(str(f), 'unreadable: the file changed while this run read it (rerun to read it)') for f in scan['files'] if str(f) not in have])
+    return pd.DataFrame(rows, columns=['path', 'reason'])
 
 def default_workers() -> int:
     "CPUs this job may use: SLURM's `SLURM_CPUS_PER_TASK`, else the CPU affinity of this process, else all cores."
@@ -323,29 +426,48 @@ def _shard_summary(mine, files, recs, params, dt, n_new, shard, n_shards):
                 failures=int(len(recs) - st.get('ok', 0)), files_processed_this_run=n_new, seconds=round(dt, 2), **params)
 
 def preprocess(dicom_dir, work, group_by='series', n_workers=None, size=512, windows=DEFAULT_WINDOWS,
-               flush_every=500, progress=True, force=False, shard=None, n_shards=1) -> dict:
+               flush_every=500, progress=True, force=False, shard=None, n_shards=1, exclude=()) -> dict:
     "Scan `dicom_dir` into `work`: slices.parquet, failures.csv, images/, summary.json. Returns the summary."
     t0, work, root = time.perf_counter(), Path(work), Path(dicom_dir).resolve()
     if shard is not None: shard, n_shards = _check_shard(shard, n_shards)
-    files, side = scan_dicom_dir(root, exclude=work)   # a work dir inside the DICOM folder is not input
+    ex = [exclude] if isinstance(exclude, (str, Path)) else list(exclude or ())
+    scan = scan_files(root, exclude=[work, *ex])   # a work dir (or `exclude`: an output folder) inside the DICOM folder is not input
+    files, side, ids = scan['files'], scan['side'], scan['ids']
     params = _params(root, group_by, size, windows)
-    marker = dict(params, files=params_hash([str(f) for f in files]))   # new or removed files redo the tables
+    marker = dict(params, files=params_hash([(str(f), ids[str(f)]) for f in files]),   # any file new, removed or changed redoes the tables
+                  others=params_hash([list(map(str, side)), scan['skipped']]))
     mine = files if shard is None else shard_files(files, root, shard, n_shards)
-    if shard is None and not force and stage_done(work, STAGE, marker) and (work/WD.summary).exists(): return load_json(work/WD.summary)
+    if shard is None and not force and stage_done(work, STAGE, marker) and all((work/f).exists() for f in (WD.summary, WD.slices, WD.failures)):
+        return load_json(work/WD.summary)
+    n_workers = default_workers() if n_workers is None else int(n_workers)
+    try:
+        with writer_lock(work/_PARTS, params):   # shard jobs of one run share the work dir; a run with other settings is refused
+            return _preprocess(work, root, scan, mine, params, marker, n_workers, group_by, windows, size, flush_every, progress,
+                               force, shard, n_shards, t0)
+    except OSError as e:
+        if e.errno not in _DISK_FULL: raise
+        raise DiskFullError(e.errno, f'{work}: no space left on the device (or quota) while writing the image store or the tables '
+                            f'({e}). This run stopped and marked nothing done; free space and run it again: it resumes') from e
+
+def _preprocess(work, root, scan, mine, params, marker, n_workers, group_by, windows, size, flush_every, progress, force, shard, n_shards, t0):
+    files, ids = scan['files'], scan['ids']
     with locked(work/_PARTS): _check_store(work, params)   # shard jobs starting together
     tune_malloc()
-    done = _load_parts(work, mine)
-    todo = sorted(set(map(str, mine)) - set(done.path if len(done) else []))
-    n_workers = default_workers() if n_workers is None else int(n_workers)
+    done = pd.DataFrame(columns=['path', 'status']) if force else _reusable(work, mine, ids, n_workers)   # force: every file again
+    todo = sorted(set(map(str, mine)) - set(done.path))
     _run_files(todo, work, tuple(windows), size, min(n_workers, len(todo)), flush_every, progress, shard_tag(shard, n_shards))
     if shard is not None:   # the merge (an unsharded call) writes the tables
-        return _shard_summary(mine, files, _load_parts(work, mine), params, time.perf_counter() - t0, len(todo), shard, n_shards)
-    slices, fails = _tables(done if not todo else _load_parts(work, files), group_by)   # nothing new: the records just read
-    assert len(slices) + len(fails) == len(files), 'every file ends in slices or failures'
+        return _shard_summary(mine, files, _load_parts(work, mine, ids), params, time.perf_counter() - t0, len(todo), shard, n_shards)
+    recs = _load_parts(work, files, ids)
+    slices, fails = _tables(recs, group_by)
+    fails = pd.concat([fails, _scan_failures(scan, recs)], ignore_index=True).sort_values('path')
+    assert len(slices) + len(fails) == len(files) + len(scan['side']) + len(scan['skipped']), 'every path ends in slices or failures'
+    clear_done(work, STAGE)   # stopped while writing the tables: nothing to trust
     save_df(slices, work/WD.slices); save_df(fails, work/WD.failures)
-    summary = _summary(files, side, slices, fails, params, time.perf_counter() - t0, len(todo))
+    n_retry = (int((recs.status == 'transient').sum()) if len(recs) else 0) + len(set(map(str, files)) - set(recs.path if len(recs) else []))
+    summary = _summary(files, scan['side'], slices, fails, params, time.perf_counter() - t0, len(todo), len(done), n_retry)
     save_json(summary, work/WD.summary)
-    mark_done(work, STAGE, marker, slices=len(slices), failures=len(fails))
+    mark_done(work, STAGE, marker, slices=len(slices), failures=len(fails), incomplete=n_retry)   # n_retry > 0: the next run tries those files again
     return summary
 
 # %% ../nbs/03_preprocess.ipynb #9e0c4668
@@ -457,11 +579,12 @@ def preprocess_cli(dicom_dir:str,                    # folder of DICOM files (se
                    n_workers:int=None,               # worker processes (default: the CPUs of the job; 0: none)
                    size:int=512,                     # stored image side (slices are resized to it)
                    windows:str=','.join(DEFAULT_WINDOWS),  # stored windows: dicom, brain, subdural, bone or centre:width
-                   force:bool=False,                 # redo the final tables even when done with these parameters
+                   force:bool=False,                 # redo every file and the tables, even when done with these parameters
                    shard:int=None,                   # process only this shard of the files (0..n_shards-1), write no tables
                    n_shards:int=1):                  # number of shards (job array tasks)
     "Scan a DICOM tree into an ordered slice table, a failure list and a uint8 image store."
-    s = preprocess(dicom_dir, work_dir, group_by, n_workers, size, parse_windows(windows), force=force, shard=shard, n_shards=n_shards)
+    try: s = preprocess(dicom_dir, work_dir, group_by, n_workers, size, parse_windows(windows), force=force, shard=shard, n_shards=n_shards)
+    except (DiskFullError, WorkDirBusy) as e: raise SystemExit(f'ich-preprocess: {e}')
     if shard is not None:
         return print(f"shard {shard} of {n_shards}: {s['files']} of {s['files_all_shards']} files ({s['files_processed_this_run']} "
                      f"new): {s['slices']} slices, {s['failures']} failures -> {work_dir} (merge: the same command without --shard)")

@@ -177,23 +177,38 @@ class _Tee:
     def flush(self):
         for f in self.fs: f.flush()
 
+_OUT_KEYS = ('work_dir', 'out_dir')   # where stages write; every other `*_dir`/`*_path`/`*_csv` parameter is read
+
+def _read_paths(params) -> list:
+    "The files and folders a task's parameters name as inputs."
+    return [v for k, v in params.items() if k.endswith(_path_keys) and k not in _OUT_KEYS and isinstance(v, str) and v and Path(v).exists()]
+
+def _stage_markers(work) -> list:
+    "The stages' own markers in `work` (what every stage wrote when it finished; the runner's `run-*` markers left out)."
+    d = Path(work)/WD.stages
+    return sorted(p for p in d.glob('*.json') if not p.name.startswith('run-')) if d.is_dir() else []
+
 def run_task(prof, stage, i, run_dir, force=False, quiet=False) -> dict:
-    "Execute task `i` of `stage` with papermill into `run_dir`; skip when done with the same parameters."
+    "Execute task `i` of `stage` with papermill into `run_dir`; skip when done with the same parameters and unchanged inputs."
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
     tasks = stage_tasks(prof, stage)
     if not 0 <= i < len(tasks): raise IndexError(f'stage {stage!r} has {len(tasks)} task(s); task {i} asked for')
     nb, name = stage_notebook(prof, stage), _task_name(stage, i, len(tasks))
     params = task_params(prof, stage, tasks[i], nb)
+    if force and 'force' in _declared(nb): params['force'] = True   # the stage's own markers must not skip the work either
+    key = {k: v for k, v in params.items() if k != 'force'}
     work = prof['params'].get('work_dir')
     marker = f'run-{name}'
     rec = dict(stage=stage, task=i, notebook=str(nb), params=params)
-    if work and not force and stage_done(work, marker, params):
+    read = _read_paths(key)
+    # skipped only when what it read is as it was: its input paths, and the markers of the stages it ran after
+    if work and not force and stage_done(work, marker, key, sorted({*recorded_inputs(work, marker), *map(str, read)})):
         if not quiet: print(f'[{name}] done before with these parameters: skipped (force to redo)')
         return {**rec, 'status': 'skipped'}
     out = Path(run_dir)/task_output(prof, stage, i)
     if not quiet: print(f'[{name}] {nb.name} -> {out}', flush=True)
-    t0 = time.time()
+    t0, before, marks0 = time.time(), file_identity(read), file_identity(_stage_markers(work)) if work else {}
     try:
         with open(out.with_suffix('.log'), 'w') as log:
             tee = _Tee(log, None if quiet else sys.stdout)
@@ -205,7 +220,10 @@ def run_task(prof, stage, i, run_dir, force=False, quiet=False) -> dict:
         raise StageError(f'stage {name} failed in {nb.name}, cell {e.exec_count or e.cell_index} ({first[:70]!r}): {e.ename}: {e.evalue}\n'
                          f'  executed notebook: {out}\n  log: {out.with_suffix(".log")}') from None
     rec.update(status='ran', output=str(out), seconds=round(time.time() - t0, 1))
-    if work: mark_done(work, marker, params, output=str(out))
+    marks = file_identity(_stage_markers(work)) if work else {}
+    if any(load_json(m).get('incomplete') for m, v in marks.items() if marks0.get(m) != v):
+        clear_done(work, marker)   # the stage left work to try again (files that failed for a reason of the environment)
+    elif work: mark_done(work, marker, key, {**before, **marks}, output=str(out))
     return rec
 
 # %% ../nbs/12_runs.ipynb #b9496ea9

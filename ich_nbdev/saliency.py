@@ -12,7 +12,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt
 from pytorch_grad_cam import GradCAM, GradCAMPlusPlus
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
-from .core import LABELS, N_CLASSES, atomic_write
+from .core import LABELS, N_CLASSES, atomic_write, safe_name
 from .models import unwrap_model
 
 # %% auto #0
@@ -130,7 +130,7 @@ def data_uri(fn) -> str:
     "A PNG file as a base64 `data:` URI."
     return 'data:image/png;base64,' + base64.b64encode(Path(fn).read_bytes()).decode()
 
-def _anchor(gid): return 'g-' + ''.join(c if c.isalnum() else '-' for c in str(gid))
+def _anchor(gid): return 'g-' + safe_name(gid)   # one anchor per series, whatever characters its UID has
 
 def _img(fn, alt): return f'<img src="{data_uri(fn)}" alt="{html.escape(alt)}">' if fn and Path(fn).exists() else ''
 

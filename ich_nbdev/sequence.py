@@ -423,9 +423,10 @@ SEQ_DEFAULTS = dict(n_folds=5, epochs=40, bs=128, lr=3e-4, seed=0, crop=24, hidd
                     milestones='original', split='kfold')   # the original's (SequenceModel/main.py)
 
 def _inputs_key(work, names):
-    "What the stage's inputs look like (names, shapes, sizes), for the resume hash."
-    d = Path(work)/WD.embeddings
-    return {n: sorted((p.name, p.stat().st_size) for p in (d/n).glob('*') if p.suffix in ('.npy', '.parquet')) for n in names}
+    "Identity of what the stage reads (every file's size, mtime_ns and inode: embeddings, labels, slices), for the resume hash."
+    w = Path(work)
+    ids = file_identity([w/WD.embeddings/n for n in names] + [w/WD.labels, w/WD.slices])
+    return {str(Path(k).relative_to(w)): v for k, v in ids.items()}
 
 def _save_model(model, fn):
     with atomic_write(fn, 'wb') as f: torch.save(model.state_dict(), f)
@@ -456,7 +457,7 @@ def train_folds(work, data, folds, p, names, device=None, quiet=False) -> list:
 def load_fold_model(work, k, data, hidden=96, drop=.5, device=None):
     "The trained `SequenceModel` of fold `k` (strict load), in eval mode."
     model = SequenceModel(data.feats.shape[2], data.feats.shape[1], data.probs.shape[1], hidden, drop)
-    sd = torch.load(need(Path(work)/WD.sequence/f'fold{k}.pth', f'sequence model fold {k}'), map_location='cpu')
+    sd = torch.load(need(Path(work)/WD.sequence/f'fold{k}.pth', f'sequence model fold {k}'), map_location='cpu', weights_only=True)
     model.load_state_dict(sd, strict=True)
     return model.to(get_device(device or 'auto')).eval()
 
@@ -475,13 +476,16 @@ def predict_folds(work, oof: SeqData, test: SeqData | None, folds, p, device=Non
     return oof_df, test_df
 
 # %% ../nbs/08_sequence.ipynb #86aecaaf
-def sequence_stage(work, names=None, device=None, quiet=False, **params) -> dict:
+def sequence_stage(work, names=None, device=None, quiet=False, force=False, **params) -> dict:
     "Train the sequence model on every fold, predict out-of-fold and test slices, write `sequence/` files; resumable."
     p = {**SEQ_DEFAULTS, **params}
     unknown = set(params) - set(SEQ_DEFAULTS)
     if unknown: raise TypeError(f'unknown sequence parameters {sorted(unknown)}')
     work, names = Path(work), list(names or embedding_names(work))
-    with locked(Path(work)/WD.sequence/'stage'): return _sequence_stage(work, names, p, device, quiet)
+    with locked(Path(work)/WD.sequence/'stage'):
+        if force:   # every fold trained again
+            for m in ['sequence', *(f'sequence_fold{k}' for k in range(p['n_folds']))]: clear_done(work, m)
+        return _sequence_stage(work, names, p, device, quiet)
 
 def _sequence_stage(work, names, p, device, quiet):
     key = dict(p, names=names, inputs=_inputs_key(work, names) if names else None, version=SEQ_VERSION)

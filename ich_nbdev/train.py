@@ -254,31 +254,35 @@ def _rank0_first(f):
     else: _barrier(); r = f()
     return r
 
-def train_fold(work, fold, train_csv=None, num_workers=0, device=None, cbs=None, **kw) -> dict:
+def train_fold(work, fold, train_csv=None, num_workers=0, device=None, cbs=None, force=False, **kw) -> dict:
     "Train fold `fold` of `work` with settings `kw` (see `fold_settings`); returns its record (also `fold<k>.json`)."
     s = fold_settings(**kw); work = Path(work)
     rank, world = init_distributed()
     out = cnn_dir(work, s['backbone'], s['size']); stage = f"cnn_{cnn_name(s['backbone'], s['size'])}_fold{fold}"
     best_fn, last_fn, rec_fn = out/f'fold{fold}.pth', out/f'fold{fold}.last.pth', out/f'fold{fold}.json'
+    run_best = out/f'fold{fold}.best.pth'   # the best so far while the fold trains; published as fold<k>.pth when it ends
     with (locked(out/f'.fold{fold}') if rank == 0 else contextlib.nullcontext()):
         data = _rank0_first(lambda: prepare_data(work, train_csv, s['n_folds'], s['seed']))
         params = {**s, 'fold': fold, 'folds': params_hash(data[['image_id', 'fold']].to_dict('list'))}
-        if stage_done(work, stage, params) and best_fn.exists() and rec_fn.exists(): return load_json(rec_fn)
+        ids = file_identity([work/WD.slices])   # the images it trains on (rewritten when preprocess redoes its tables)
+        if not force and stage_done(work, stage, params, ids) and best_fn.exists() and rec_fn.exists(): return load_json(rec_fn)
+        if rank == 0 and best_fn.exists(): os.replace(best_fn, run_best)   # not done with these settings: not a finished fold
         set_seed(s['seed'] + fold)
         dls = slice_dls(work, fold, s['size'], s['bs'], s['mode'], data=data, sampler=s['sampler'],
                         num_workers=num_workers, device=get_device(device or 'auto'))
         learn = fold_learner(dls, s, device)
         learn.path, learn.model_dir = out, '.'
         if s['prior_bias']: init_head_bias(learn.model, data.loc[data.fold != fold, LABELS].values.mean(0))
-        start, best = load_last(learn, last_fn, params)
-        if start == 0 and best_fn.exists() and rank == 0: best_fn.unlink()
+        start, best = load_last(learn, last_fn, params) if not force else (0, float('inf'))
+        if start == 0 and run_best.exists() and rank == 0: run_best.unlink()
         if rank: learn.logger = lambda *a: None; learn.remove_cb(ProgressCallback)
         t0 = time.time()
-        fit_schedule(learn, s, start, [FoldCheckpoints(best_fn, last_fn, params, start, best), FoldCSVLogger(f'fold{fold}_log.csv', start),
+        fit_schedule(learn, s, start, [FoldCheckpoints(run_best, last_fn, params, start, best), FoldCSVLogger(f'fold{fold}_log.csv', start),
                                        *([DDPTrainer()] if world > 1 else []), *(cbs or [])])
         if rank == 0:
-            rec = finish_fold(learn, data, fold, out, params, best_fn, time.time() - t0)
-            mark_done(work, stage, params, wll=rec['wll'], world_size=world)
+            rec = finish_fold(learn, data, fold, out, params, run_best, time.time() - t0)
+            os.replace(run_best, best_fn)
+            mark_done(work, stage, params, ids, wll=rec['wll'], world_size=world)
             last_fn.unlink(missing_ok=True)
         _barrier()
         return load_json(rec_fn)
@@ -327,11 +331,11 @@ def cnn_scores(work, backbone, size, n_folds) -> dict | None:
     save_json(res, out/'scores.json')
     return res
 
-def train_cnn(work, fold=None, train_csv=None, num_workers=0, device=None, **kw) -> dict:
+def train_cnn(work, fold=None, train_csv=None, num_workers=0, device=None, force=False, **kw) -> dict:
     "Train fold `fold` (None: every fold) of a backbone in `work`; returns the fold records and, when complete, the OOF scores."
     s = fold_settings(**kw)
     folds = range(s['n_folds']) if fold is None else [int(fold)]
-    recs = [train_fold(work, k, train_csv, num_workers, device, **s) for k in folds]
+    recs = [train_fold(work, k, train_csv, num_workers, device, force=force, **s) for k in folds]
     return dict(folds=recs, scores=cnn_scores(work, s['backbone'], s['size'], s['n_folds']))
 
 # %% ../nbs/06_train_cnn.ipynb #d8296dcc
