@@ -26,7 +26,7 @@ written), submit (`submit_stage`: validated submission, score table, figure), pr
 `per_series_table` and the three CSVs of `predict` on the test slices).
 
     python benchmarks/scale.py                  # 1/100 and 1/10 (minutes)
-    python benchmarks/scale.py --full           # and the full size (about 25 GB of disk, up to ~12 GB of RAM)
+    python benchmarks/scale.py --full           # and the full size (estimated: ~10 GB of disk, ~9 GB of RAM at the build)
     python benchmarks/scale.py --loader         # the CNN loader figure only
 """
 import argparse, json, math, os, shutil, subprocess, sys, time
