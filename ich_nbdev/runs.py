@@ -16,7 +16,7 @@ __all__ = ['USER_ERRORS', 'STAGES', 'PIPELINE', 'WORKERS', 'JOB_SETUP', 'UsageEr
            'run_task', 'git_commit', 'update_run_record', 'new_run_id', 'runs_dir', 'check_overrides', 'run_stages',
            'parse_overrides', 'ich_run', 'run_cli', 'print_scores', 'demo_cli', 'check_profile']
 
-# %% ../nbs/12_runs.ipynb #861bbfdc
+# %% ../nbs/12_runs.ipynb #ecc6238d
 class UsageError(ValueError):
     "A mistake in what was asked for (a bad option, a missing input): one line at the terminal, exit 2."
 
