@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.ich-installed
 
-.PHONY: install demo test readme clean-demo
+.PHONY: install demo test readme clean-demo docs-proc
 
 $(STAMP): settings.ini setup.py scripts/install.sh
 	ICH_VENV=$(VENV) scripts/install.sh
@@ -27,3 +27,7 @@ test: $(STAMP)
 ## readme: README.md is generated from nbs/index.ipynb
 readme: $(STAMP)
 	$(BIN)/jupyter nbconvert --to markdown --log-level WARN --output-dir . --output README nbs/index.ipynb
+
+## docs-proc: nbdev's notebook processing (what nbdev_docs/nbdev_preview/nbdev_readme run before Quarto), without Quarto
+docs-proc: $(STAMP)
+	IN_TEST=1 $(BIN)/python -c "from nbdev.quarto import refresh_quarto_yml; from nbdev.serve import proc_nbs; refresh_quarto_yml(); proc_nbs(force=True, n_workers=$${ICH_TEST_WORKERS:-2})"

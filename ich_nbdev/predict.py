@@ -20,10 +20,11 @@ from .submit import write_submission
 from . import saliency as sal
 
 # %% auto #0
-__all__ = ['LAYOUT_HELP', 'TTA', 'ARCHIVES', 'CNNSpec', 'release_models', 'work_models', 'find_models', 'find_sequence',
-           'load_folds', 'BatchSize', 'predict_views', 'n_views', 'cnn_predict', 'sequence_predict', 'per_slice_table',
-           'per_series_table', 'display_image', 'select_slices', 'saliency_figures', 'ensemble_maps', 'store_size',
-           'predict', 'predict_cli', 'sha256sum', 'place_checkpoints', 'fetch_models', 'download_cli', 'fake_release']
+__all__ = ['LAYOUT_HELP', 'TTA', 'OTHER_WINDOWS', 'ARCHIVES', 'CNNSpec', 'release_models', 'work_models', 'find_models',
+           'find_sequence', 'load_folds', 'BatchSize', 'predict_views', 'n_views', 'cnn_predict', 'sequence_predict',
+           'per_slice_table', 'per_series_table', 'display_image', 'windows_sheet', 'select_slices', 'saliency_figures',
+           'ensemble_maps', 'store_size', 'predict', 'predict_cli', 'sha256sum', 'place_checkpoints', 'fetch_models',
+           'download_cli', 'fake_release']
 
 # %% ../nbs/10_predict.ipynb #ad6e0e96
 @dataclass
@@ -164,11 +165,18 @@ def sequence_predict(models_dir, seq, slices, outs, device='cpu') -> np.ndarray:
     return res / len(seq['files'])
 
 # %% ../nbs/10_predict.ipynb #67ef8c26
-def per_slice_table(slices, final, cnn) -> pd.DataFrame:
-    "One row per slice: IDs, order, position, the final and the `cnn_` probabilities."
+def _col(df, c, default=''): return df[c].values if c in df else np.full(len(df), default, object)
+
+def _rel_file(paths, root):
+    return [os.path.relpath(p, root) if root and os.path.isabs(str(p)) else str(p) for p in paths]
+
+def per_slice_table(slices, final, cnn, root=None) -> pd.DataFrame:
+    "One row per slice: IDs, order (0-based `slice_idx`, DICOM InstanceNumber), SOPInstanceUID, file (relative to `root`), position, the final and the `cnn_` probabilities."
     df = pd.DataFrame(dict(image_id=slices.image_id.astype(str).values, study=slices.study_uid.astype(str).values,
                            series=slices.series_uid.astype(str).values, group_id=slices.group_id.astype(str).values,
-                           slice_idx=slices.slice_idx.values, position=slices.position.values))
+                           slice_idx=slices.slice_idx.values, instance_number=_col(slices, 'instance_number', np.nan),
+                           sop_instance_uid=_col(slices, 'sop_uid'), file=_rel_file(_col(slices, 'path'), root),
+                           position=slices.position.values))
     for j, l in enumerate(LABELS): df[l] = final[:, j]
     for j, l in enumerate(LABELS): df[f'cnn_{l}'] = cnn[:, j]
     return df.sort_values(['group_id', 'slice_idx'], kind='stable').reset_index(drop=True)
@@ -181,7 +189,8 @@ def per_series_table(per_slice, threshold=0.5) -> pd.DataFrame:
         r = dict(group_id=g, study_uid=d.study.iloc[0], series_uids=';'.join(sorted(d.series.unique())), n_slices=len(d))
         r.update({f'max_{l}': float(d[l].max()) for l in LABELS})
         r.update({f'flag_{l}': 'yes' if d[l].max() >= threshold else 'no' for l in LABELS})
-        r.update(top_slice_idx=int(top.slice_idx), top_image_id=top.image_id)
+        r.update(top_slice_idx=int(top.slice_idx), top_image_id=top.image_id, top_instance_number=top.get('instance_number', np.nan),
+                 top_sop_instance_uid=top.get('sop_instance_uid', ''), top_file=top.get('file', ''))
         rows.append(r)
     return pd.DataFrame(rows)
 
@@ -191,6 +200,19 @@ def _safe(s): return safe_name(s)   # UIDs differing in '/' vs '_' get different
 def display_image(store, i) -> np.ndarray:
     "The brain-window image of store row `i` (uint8 HxW) for figures."
     return np.asarray(store.stack(int(i), windows=('brain',)))[0]
+
+OTHER_WINDOWS = ('brain', 'subdural', 'bone')   # the report's second look at the top slices
+
+def _slice_name(r) -> str:
+    "A slice as a radiologist finds it in PACS: 0-based index and InstanceNumber."
+    n = r.get('instance_number', np.nan)
+    return f'slice {r.slice_idx}' + ('' if pd.isna(n) else f' (InstanceNumber {int(n)})')
+
+def windows_sheet(store, rows, names, fn, title='') -> Path | None:
+    "Contact sheet of store `rows` in the brain, subdural and bone windows (one row of three per slice), when the store has them."
+    if not set(OTHER_WINDOWS) <= set(store.windows): return None
+    imgs = [im for i in rows for im in np.asarray(store.stack(int(i), windows=OTHER_WINDOWS))]
+    return sal.contact_sheet(imgs, [f'{n}: {w}' for n in names for w in OTHER_WINDOWS], ncols=3, fn=fn, title=title)
 
 def select_slices(per_slice, how='top', n_top=3) -> pd.DataFrame:
     "Rows of `per_slice` to explain: all, or the `n_top` highest `any` of each series."
@@ -209,8 +231,11 @@ def saliency_figures(out_dir, store, per_slice, row_of, members, method='input_g
         f = dict(zprofile=sal.zprofile(d[LABELS].values, f'{g}: probabilities along the slices', threshold,
                                        mark=int(np.argmax(d['any'].values)), fn=gd/'zprofile.png'),
                  sheet=sal.contact_sheet([display_image(store, row_of[i]) for i in top.image_id],
-                                         [f"slice {s}: any {a:.2f}" for s, a in zip(top.slice_idx, top['any'])],
+                                         [f"{_slice_name(r)}: any {r['any']:.2f}" for _, r in top.iterrows()],
                                          fn=gd/'sheet.png', title=f'{g}: most suspicious slices'), panels=[])
+        w = top.sort_values('any', ascending=False).head(3)
+        f['windows'] = windows_sheet(store, [row_of[i] for i in w.image_id], [_slice_name(r) for _, r in w.iterrows()],
+                                     gd/'windows.png', f'{g}: the top slices in the subdural and bone windows')
         s = sel[sel.group_id == g].sort_values('slice_idx')
         for k in range(0, len(s), bs):
             part = s.iloc[k:k + bs]
@@ -218,7 +243,7 @@ def saliency_figures(out_dir, store, per_slice, row_of, members, method='input_g
             maps = ensemble_maps(members, store, rows, method, device)
             for (_, r), mp, i in zip(part.iterrows(), maps, rows):
                 f['panels'].append(sal.slice_panel(display_image(store, i), mp, r[LABELS].values.astype(float),
-                                   f"{g} slice {r.slice_idx} ({r.image_id})", threshold,
+                                   f"{g} {_slice_name(r)} ({r.image_id})", threshold,
                                    r[[f'cnn_{l}' for l in LABELS]].values.astype(float), gd/f'slice_{r.slice_idx:04d}.png', method))
         figs[g] = f
     return figs
@@ -263,9 +288,10 @@ def predict(dicom_dir, out_dir, models_dir, group_by='series', tta='flip', devic
     if saliency not in ('none', *sal.SALIENCY_METHODS): raise ValueError(f'saliency must be none or one of {sal.SALIENCY_METHODS}')
     n_views(tta)
     if not Path(dicom_dir).is_dir(): raise FileNotFoundError(f'DICOM folder {dicom_dir} does not exist')
-    out, tm = Path(out_dir), _Timer(); out.mkdir(parents=True, exist_ok=True)
+    out, tm = Path(out_dir), _Timer()
     dev = get_device(device)
     specs = find_models(models_dir)
+    out.mkdir(parents=True, exist_ok=True)   # after the checks: a wrong call leaves no empty folder
     if size: specs = [CNNSpec(s.name, s.arch, int(size), s.files, s.source, s.mode) for s in specs]
     seq = find_sequence(models_dir, specs)
     work = Path(work_dir or out/'work')
@@ -288,7 +314,7 @@ def predict(dicom_dir, out_dir, models_dir, group_by='series', tta='flip', devic
     final = cnn
     if seq is not None:
         with tm('sequence'): final = sequence_predict(models_dir, seq, slices, outs, dev)
-    per_slice = per_slice_table(slices, final, cnn)
+    per_slice = per_slice_table(slices, final, cnn, Path(dicom_dir).resolve())
     per_series = per_series_table(per_slice, threshold)
     save_df(per_slice, out/'predictions_per_slice.csv'); save_df(per_series, out/'predictions_per_series.csv')
     write_submission(per_slice[['image_id', *LABELS]], out/'predictions.csv')
@@ -330,11 +356,19 @@ def predict_cli(dicom_dir:str,                                   # folder of DIC
                 size:int=None,                                   # override every backbone's input size (quick looks)
                 work_dir:str=None,                               # preprocessed work dir (default OUT_DIR/work)
                 workers:int=None,                                # preprocessing processes (default: all cores)
-                no_report:bool=False):                           # skip figures and report.html
+                no_report:bool=False,                            # skip figures and report.html
+                n_workers:int=None,                              # old name of --workers
+                debug:bool=False):                               # show the traceback of an error
     "Predict intracranial hemorrhage on a folder of head CT DICOM files."
-    if not models: raise SystemExit('ich-predict: --models MODELS_DIR is required (see README: model layout)')
-    rec = predict(dicom_dir, out_dir, models, group_by, tta, device, batch_size, saliency, saliency_slices, threshold,
-                  size, work_dir=work_dir, report=not no_report, n_workers=workers)
+    from .runs import cli_errors, UsageError
+    with cli_errors('ich-predict', debug, made=[out_dir]):
+        if not models: raise UsageError('--models MODELS_DIR is required (see README: model layout)')
+        if not Path(dicom_dir).is_dir(): raise UsageError(f'DICOM folder {dicom_dir} does not exist')
+        try: n_views(tta)
+        except ValueError as e: raise UsageError(f'--tta: {e}') from None
+        if device == 'cuda' and not torch.cuda.is_available(): raise UsageError('--device cuda: torch sees no CUDA GPU on this machine (use --device auto or cpu)')
+        rec = predict(dicom_dir, out_dir, models, group_by, tta, device, batch_size, saliency, saliency_slices, threshold,
+                      size, work_dir=work_dir, report=not no_report, n_workers=workers if workers is not None else n_workers)
     print(f"{rec['n_slices']} slices in {rec['n_series']} series ({rec['n_flagged']} flagged), "
           f"{rec['n_failures']} files not used: {out_dir}")
 

@@ -576,15 +576,23 @@ def parse_windows(s) -> tuple:
 def preprocess_cli(dicom_dir:str,                    # folder of DICOM files (searched recursively)
                    work_dir:str,                     # work dir to write slices.parquet, failures.csv, images/, summary.json
                    group_by:str='series',            # group slices by 'series' or 'study'
-                   n_workers:int=None,               # worker processes (default: the CPUs of the job; 0: none)
+                   workers:int=None,                 # worker processes (default: the CPUs of the job; 0: none)
                    size:int=512,                     # stored image side (slices are resized to it)
                    windows:str=','.join(DEFAULT_WINDOWS),  # stored windows: dicom, brain, subdural, bone or centre:width
                    force:bool=False,                 # redo every file and the tables, even when done with these parameters
                    shard:int=None,                   # process only this shard of the files (0..n_shards-1), write no tables
-                   n_shards:int=1):                  # number of shards (job array tasks)
+                   n_shards:int=1,                   # number of shards (job array tasks)
+                   n_workers:int=None,               # old name of --workers
+                   debug:bool=False):                # show the traceback of an error
     "Scan a DICOM tree into an ordered slice table, a failure list and a uint8 image store."
-    try: s = preprocess(dicom_dir, work_dir, group_by, n_workers, size, parse_windows(windows), force=force, shard=shard, n_shards=n_shards)
-    except (DiskFullError, WorkDirBusy) as e: raise SystemExit(f'ich-preprocess: {e}')
+    from .runs import cli_errors, UsageError
+    with cli_errors('ich-preprocess', debug, made=[work_dir]):
+        if not Path(dicom_dir).is_dir(): raise UsageError(f'DICOM folder {dicom_dir} does not exist')
+        try: wins = parse_windows(windows)
+        except ValueError as e: raise UsageError(f'--windows: {e}') from None
+        try: s = preprocess(dicom_dir, work_dir, group_by, workers if workers is not None else n_workers, size, wins,
+                            force=force, shard=shard, n_shards=n_shards)
+        except (DiskFullError, WorkDirBusy) as e: raise SystemExit(f'ich-preprocess: {e}')
     if shard is not None:
         return print(f"shard {shard} of {n_shards}: {s['files']} of {s['files_all_shards']} files ({s['files_processed_this_run']} "
                      f"new): {s['slices']} slices, {s['failures']} failures -> {work_dir} (merge: the same command without --shard)")

@@ -4,17 +4,44 @@
 
 # %% ../nbs/12_runs.ipynb #8e48ac0c
 from __future__ import annotations
-import os, re, sys, json, time, shlex, itertools, subprocess, datetime as dt
+import os, re, sys, json, time, shlex, argparse, itertools, subprocess, contextlib, datetime as dt
 from pathlib import Path
 import yaml
 from fastcore.script import call_parse, anno_parser
 from .core import *
 
 # %% auto #0
-__all__ = ['STAGES', 'PIPELINE', 'nbs_dir', 'expand_vars', 'load_profile', 'stage_tasks', 'StageError', 'task_params',
-           'task_output', 'stage_notebook', 'job_notebook', 'run_task', 'git_commit', 'update_run_record', 'new_run_id',
-           'runs_dir', 'check_overrides', 'run_stages', 'parse_overrides', 'ich_run', 'run_cli', 'print_scores',
-           'demo_cli', 'check_profile']
+__all__ = ['USER_ERRORS', 'STAGES', 'PIPELINE', 'WORKERS', 'JOB_SETUP', 'UsageError', 'cli_errors', 'nbs_dir', 'expand_vars',
+           'load_profile', 'stage_tasks', 'StageError', 'task_params', 'task_output', 'stage_notebook', 'job_notebook',
+           'run_task', 'git_commit', 'update_run_record', 'new_run_id', 'runs_dir', 'check_overrides', 'run_stages',
+           'parse_overrides', 'ich_run', 'run_cli', 'print_scores', 'demo_cli', 'check_profile']
+
+# %% ../nbs/12_runs.ipynb #ecc6238d
+class UsageError(ValueError):
+    "A mistake in what was asked for (a bad option, a missing input): one line at the terminal, exit 2."
+
+USER_ERRORS = (UsageError, FileNotFoundError, NotADirectoryError, yaml.YAMLError)
+
+def _rm_empty(d):
+    "Remove folder `d` and its subfolders when they hold no file."
+    d = Path(d)
+    if not d.is_dir(): return
+    for sub in sorted((p for p in d.rglob('*') if p.is_dir()), key=lambda p: -len(p.parts)):
+        with contextlib.suppress(OSError): sub.rmdir()
+    with contextlib.suppress(OSError): d.rmdir()
+
+@contextlib.contextmanager
+def cli_errors(prog, debug=False, made=()):
+    "User errors -> `prog: reason` on stderr and exit 2 (the traceback with `debug` or `$ICH_DEBUG`); folders of `made` this created and left empty are removed."
+    new = [Path(d) for d in made if d and not Path(d).exists()]
+    try: yield
+    except USER_ERRORS as e:
+        if debug or os.environ.get('ICH_DEBUG'): raise
+        msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+        print(f'{prog}: {" ".join(msg.split())}', file=sys.stderr)
+        raise SystemExit(2) from None
+    finally:
+        for d in new: _rm_empty(d)
 
 # %% ../nbs/12_runs.ipynb #ecf24c04
 STAGES = {
@@ -69,8 +96,12 @@ def _abs_paths(params, base):
 def load_profile(fn, overrides=None, base=None) -> dict:
     "Read a profile, apply `overrides` (key -> value, to vars and params), expand `${...}`, absolutise paths."
     fn = Path(fn)
-    if not fn.exists(): raise FileNotFoundError(f'profile {fn} not found')
-    prof = yaml.safe_load(fn.read_text()) or {}
+    if not fn.is_file(): raise FileNotFoundError(f'profile {fn} not found')
+    try: prof = yaml.safe_load(fn.read_text()) or {}
+    except yaml.YAMLError as e:
+        m = getattr(e, 'problem_mark', None)
+        raise UsageError(f"{fn}: not valid YAML: {getattr(e, 'problem', None) or e}" + (f' (line {m.line + 1}, column {m.column + 1})' if m else '')) from None
+    if not isinstance(prof, dict): raise UsageError(f'{fn}: a profile is a YAML mapping (name, vars, params, stages), not {type(prof).__name__}')
     bad = set(prof) - {'name', 'vars', 'params', 'stages', 'pipeline'}
     if bad: raise ValueError(f'{fn}: unknown top-level keys {sorted(bad)} (allowed: name, vars, params, stages, pipeline)')
     overrides = overrides or {}
@@ -108,12 +139,24 @@ def _declared(nb) -> dict:
     import papermill as pm
     return pm.inspect_notebook(str(nb))
 
+WORKERS = ('workers', 'n_workers', 'num_workers')   # one idea, one name: `workers`; the others are its old spellings
+
+def _alias_workers(params, declared) -> dict:
+    "`params` with a worker count under the name `declared` uses (`workers`, `n_workers` or `num_workers`)."
+    name = next((w for w in WORKERS if w in declared), None)
+    if name is None: return dict(params)
+    out = {k: v for k, v in params.items() if k not in WORKERS or k in declared}
+    given = [w for w in WORKERS if w in params and w not in declared]
+    if given and name not in params: out[name] = params[given[0]]
+    return out
+
 def task_params(prof, stage, task, nb) -> dict:
     "The parameters to inject into `nb` for one task."
     declared = _declared(nb)
+    task = _alias_workers(task, declared)
     unknown = sorted(set(task) - set(declared))
     if unknown: raise StageError(f"profile {prof['name']!r}, stage {stage!r}: {unknown} not declared in {Path(nb).name} (it declares: {', '.join(declared)})")
-    return {**{k: v for k, v in prof['params'].items() if k in declared}, **task}
+    return {**{k: v for k, v in _alias_workers(prof['params'], declared).items() if k in declared}, **task}
 
 def _task_name(stage, i, n): return stage if n == 1 else f'{stage}-{i}'
 
@@ -142,8 +185,16 @@ def _import_only(src) -> bool:
 def _setup_cell(src, d) -> bool:
     return 'hide' in d and any(l.strip().startswith(('import ', 'from ')) for l in src.splitlines())
 
+JOB_SETUP = """# ich-run job setup: plain progress bars, per-epoch lines in the job log, no warning repeated in every job
+import warnings
+warnings.filterwarnings('ignore', message=r'`torch\\.jit\\.script` is deprecated', category=FutureWarning)  # fastai.layers at import
+import fastprogress.fastprogress as _fp
+_fp.master_bar, _fp.progress_bar = _fp.force_console_behavior()   # before fastai imports them: text, not HTML
+import tqdm, tqdm.auto
+tqdm.auto.tqdm = tqdm.tqdm"""
+
 def job_notebook(nb_path, out_path, flags=None) -> Path:
-    "Write the job copy of `nb_path`: library and import cells, then the `parameters` cell onwards, no flagged cells."
+    "Write the job copy of `nb_path`: `JOB_SETUP`, library and import cells, then the `parameters` cell onwards, no flagged cells."
     import nbformat
     nb = nbformat.read(str(nb_path), as_version=4)
     flags = set(flags or _tst_flags())
@@ -156,7 +207,7 @@ def job_notebook(nb_path, out_path, flags=None) -> Path:
         if flags & set(d): continue
         if i >= start or {'export', 'exports', 'exporti', 'default_exp'} & set(d) or _import_only(c.source) or _setup_cell(c.source, d):
             keep.append(c)
-    nb.cells = keep
+    nb.cells = [nbformat.v4.new_code_cell(JOB_SETUP, metadata={'tags': ['ich-job-setup']}), *keep]
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(out_path))
     return Path(out_path)
@@ -169,6 +220,14 @@ def _tst_flags():
     return cfg.get('DEFAULT', 'tst_flags', fallback='slow gpu slurm chromium').split()
 
 # %% ../nbs/12_runs.ipynb #6a8bd414
+def _kernel_config():
+    "Job kernels talk over local IPC sockets (no TCP port open, and no 'running over TCP without encryption' warning per job)."
+    from traitlets.config import Config
+    c = Config(); c.KernelManager.transport = 'ipc'
+    return c
+
+_KERNEL_CONFIG = _kernel_config()
+
 class _Tee:
     "Write what the notebook prints to its log file and, unless quiet, to our stdout (SLURM job logs)."
     def __init__(self, *fs): self.fs = [f for f in fs if f is not None]
@@ -214,12 +273,13 @@ def run_task(prof, stage, i, run_dir, force=False, quiet=False) -> dict:
             tee = _Tee(log, None if quiet else sys.stdout)
             src = job_notebook(nb, Path(run_dir)/'.jobs'/out.name)
             pm.execute_notebook(str(src), str(out), parameters=params, cwd=str(nb.parent), progress_bar=False,
-                                stdout_file=tee, stderr_file=tee, kernel_name='python3')
+                                stdout_file=tee, stderr_file=tee, kernel_name='python3', config=_KERNEL_CONFIG)
     except PapermillExecutionError as e:
         first = next((l.strip() for l in (e.source or '').splitlines() if l.strip() and not l.strip().startswith('#|')), '')
         raise StageError(f'stage {name} failed in {nb.name}, cell {e.exec_count or e.cell_index} ({first[:70]!r}): {e.ename}: {e.evalue}\n'
                          f'  executed notebook: {out}\n  log: {out.with_suffix(".log")}') from None
     rec.update(status='ran', output=str(out), seconds=round(time.time() - t0, 1))
+    if not quiet: print(f'[{name}] done in {rec["seconds"]:.1f} s', flush=True)
     marks = file_identity(_stage_markers(work)) if work else {}
     if any(load_json(m).get('incomplete') for m, v in marks.items() if marks0.get(m) != v):
         clear_done(work, marker)   # the stage left work to try again (files that failed for a reason of the environment)
@@ -257,8 +317,9 @@ def runs_dir() -> Path:
 def check_overrides(prof, stages, overrides):
     "Fail when an override is declared by none of `stages`' notebooks."
     declared = set().union(*[_declared(stage_notebook(prof, s)) for s in stages])
+    if declared & set(WORKERS): declared |= set(WORKERS)
     unknown = sorted(set(overrides or {}) - declared - set(prof['vars']))
-    if unknown: raise StageError(f"-p {', '.join(unknown)}: no stage declares it (stages: {', '.join(stages)}; they declare: {', '.join(sorted(declared))})")
+    if unknown: raise UsageError(f"-p {', '.join(unknown)}: no stage declares it (stages: {', '.join(stages)}; they declare: {', '.join(sorted(declared))})")
 
 # %% ../nbs/12_runs.ipynb #c5a9a4f4
 def _scores(prof):
@@ -290,7 +351,7 @@ def run_stages(prof, stages, run_id=None, task=None, force=False, quiet=False) -
 def parse_overrides(pairs) -> dict:
     "['k1', 'v1', 'k2', 'v2'] -> {'k1': yaml(v1), ...}"
     pairs = list(pairs or [])
-    if len(pairs) % 2: raise ValueError(f'-p takes key value pairs; got {pairs}')
+    if len(pairs) % 2: raise UsageError(f'-p takes key value pairs; got {pairs}')
     return {k: yaml.safe_load(v) for k, v in zip(pairs[::2], pairs[1::2])}
 
 def _split_argv(argv):
@@ -299,10 +360,19 @@ def _split_argv(argv):
     while i < len(argv):
         a = argv[i]
         if a in ('-p', '--p', '--param'):
-            if i + 2 >= len(argv) + 1 or i + 2 > len(argv): raise SystemExit(f'ich-run: {a} takes a key and a value')
+            if i + 2 >= len(argv) + 1 or i + 2 > len(argv): raise UsageError(f'{a} takes a key and a value (-p KEY VALUE)')
             pairs += argv[i+1:i+3]; i += 3; continue
         rest.append('--f' if a == '-f' else a); i += 1
     return rest, pairs
+
+def _check_stages(prof, stages):
+    "Unknown stages, and stages that ask for CUDA on a machine without it, are usage errors."
+    for s in stages:
+        if s not in prof['stages']:
+            raise UsageError(f"unknown stage {s!r}: profile {prof['name']!r} has {', '.join(prof['stages'])} (or `all`: {', '.join(prof['pipeline'])})")
+    if any(str(p.get('device', prof['params'].get('device'))) == 'cuda' for p in (prof['stages'][s] for s in stages)):
+        import torch
+        if not torch.cuda.is_available(): raise UsageError('device cuda asked for, but torch sees no CUDA GPU on this machine (use -p device auto or cpu)')
 
 def ich_run(stage: str,                # a stage name, or `all` for the profile's pipeline
             f: str = None,             # the profile YAML
@@ -312,26 +382,42 @@ def ich_run(stage: str,                # a stage name, or `all` for the profile'
             run_id: str = None,        # run folder name under papermill_runs/runs (default: profile-timestamp)
             overrides: dict = None):   # parameter overrides (`-p key value` on the command line)
     "Run pipeline stages (papermill notebooks) as a profile describes; returns the run folder."
-    if f is None: raise SystemExit('ich-run: -f PROFILE.yaml is required')
-    try: prof = load_profile(f, overrides)
-    except (KeyError, ValueError, FileNotFoundError, yaml.YAMLError) as e: raise SystemExit(f'ich-run: {f}: {e}')
+    if f is None: raise UsageError('-f PROFILE.yaml is required')
+    prof = load_profile(f, overrides)
     stages = prof['pipeline'] if stage == 'all' else [stage]
+    _check_stages(prof, stages)
+    if task is not None and len(stages) == 1 and not 0 <= task < (n := len(stage_tasks(prof, stage))):
+        raise UsageError(f'--task {task}: stage {stage!r} has {n} task(s), 0..{n - 1}')
     if n_tasks: return print(sum(len(stage_tasks(prof, s)) for s in stages))
-    try:
-        check_overrides(prof, list(prof['stages']), overrides)
-        rd = run_stages(prof, stages, run_id=run_id, task=task, force=force)
+    check_overrides(prof, list(prof['stages']), overrides)
+    try: rd = run_stages(prof, stages, run_id=run_id, task=task, force=force)
     except StageError as e: raise SystemExit(f'ich-run: {e}')
     print(f'run folder: {rd}')
     return rd
 
+def _run_parser():
+    "`ich-run`'s parser: the arguments of `ich_run`, with `-f` and `-p` shown as they are typed."
+    parser = anno_parser(ich_run, 'ich-run')
+    a = next(a for a in parser._actions if a.dest == 'f')
+    a.option_strings, a.metavar, a.help = ['-f'], 'PROFILE.yaml', 'the profile YAML (required)'
+    parser._option_string_actions['-f'] = a       # `--f` still works
+    for a in parser._actions:
+        if a.dest == 'overrides': a.help = argparse.SUPPRESS   # given as -p
+    parser.add_argument('-p', '--param', nargs=2, metavar=('KEY', 'VALUE'), action='append', dest='pairs',
+                        help='override a parameter (repeatable); the value is read as YAML')
+    parser.add_argument('--debug', action='store_true', help='show the traceback of an error')
+    parser.usage = 'ich-run STAGE|all -f PROFILE.yaml [-p KEY VALUE ...] [--task I] [--n_tasks] [--force] [--run_id ID]'
+    parser.epilog = 'workers (also n_workers, num_workers) sets the worker count of every stage that has one'
+    return parser
+
 def run_cli(argv=None):
     "Console script: `ich-run STAGE|all -f PROFILE.yaml [-p key value ...] [--task I] [--n_tasks] [--force] [--run_id ID]`."
-    rest, pairs = _split_argv(sys.argv[1:] if argv is None else argv)
-    parser = anno_parser(ich_run, 'ich-run')
-    parser.epilog = '-p KEY VALUE (repeatable): override a parameter; the value is read as YAML'
-    args = vars(parser.parse_args(rest))
-    args = {k: v for k, v in args.items() if k in ('stage', 'f', 'task', 'n_tasks', 'force', 'run_id')}
-    ich_run(**args, overrides=parse_overrides(pairs))   # no return value: a console script exits 0
+    argv = sys.argv[1:] if argv is None else list(argv)
+    with cli_errors('ich-run', '--debug' in argv):
+        rest, pairs = _split_argv(argv)
+        args = vars(_run_parser().parse_args(rest))
+        args = {k: v for k, v in args.items() if k in ('stage', 'f', 'task', 'n_tasks', 'force', 'run_id')}
+        ich_run(**args, overrides=parse_overrides(pairs))   # no return value: a console script exits 0
 
 # %% ../nbs/12_runs.ipynb #927db3d7
 _HEADLINE = ['model', 'n', 'wlogloss', 'auc_any', 'exam_auc_any']
@@ -350,15 +436,17 @@ def print_scores(scores, cols=_HEADLINE):
 # %% ../nbs/12_runs.ipynb #55b63c4a
 @call_parse
 def demo_cli(profile: str = None,   # profile YAML (default: papermill_runs/demo.yaml of the checkout)
-             force: bool = False):  # rerun stages done before
+             force: bool = False,   # rerun stages done before
+             debug: bool = False):  # show the traceback of an error
     "Run the whole pipeline on the synthetic demo data and print the scores."
     root = project_root()
     profile = profile or (root and root/'papermill_runs'/'demo.yaml')
-    if not profile or not Path(profile).exists(): raise SystemExit('ich-demo: papermill_runs/demo.yaml not found: run from the ich_nbdev checkout or pass --profile')
+    if not profile or not Path(profile).exists(): raise SystemExit('ich-demo: papermill_runs/demo.yaml not found: ich-demo needs the ich_nbdev checkout (git clone, then make demo), or pass --profile')
     t0 = time.time()
-    prof = load_profile(profile)
-    try: rd = run_stages(prof, prof['pipeline'], force=force)
-    except StageError as e: raise SystemExit(f'ich-demo: {e}')
+    with cli_errors('ich-demo', debug):
+        prof = load_profile(profile)
+        try: rd = run_stages(prof, prof['pipeline'], force=force)
+        except StageError as e: raise SystemExit(f'ich-demo: {e}')
     work = Path(prof['params']['work_dir'])
     print(f'\npipeline done in {time.time() - t0:.0f} s; executed notebooks and run.json: {rd}')
     if (work/WD.scores).exists():

@@ -138,7 +138,16 @@ def _series_row(r, labels=LABELS):
     gid = html.escape(str(r['group_id']))
     cells = ''.join(f'<td class="{r[f"flag_{l}"]}">{r[f"max_{l}"]:.3f}</td>' for l in labels)
     return (f'<tr><td class="id"><a href="#{_anchor(r["group_id"])}">{gid}</a></td><td class="id">{html.escape(str(r.get("study_uid", "")))}</td>'
-            f'<td>{r["n_slices"]}</td>{cells}<td class="{r["flag_any"]}">{r["flag_any"]}</td><td>{r["top_slice_idx"]}</td></tr>')
+            f'<td>{r["n_slices"]}</td>{cells}<td class="{r["flag_any"]}">{r["flag_any"]}</td><td>{_top_slice(r)}</td></tr>')
+
+def _top_slice(r, long=False) -> str:
+    "The most suspicious slice: 0-based index, InstanceNumber, and with `long` its SOPInstanceUID and file."
+    s, n = f'{r["top_slice_idx"]}', r.get('top_instance_number')
+    if n is not None and not pd.isna(n): s += f' (InstanceNumber {int(n)})'
+    if long:
+        s += ''.join(f'; {k} <span class="id">{html.escape(str(r[c]))}</span>' for k, c in (('SOPInstanceUID', 'top_sop_instance_uid'), ('file', 'top_file'))
+                     if str(r.get(c) or '') not in ('', 'nan'))
+    return s
 
 def write_report(out_dir, per_series, figures=None, info=None, threshold=0.5, fn=None) -> Path:
     "Write the self-contained `report.html` into `out_dir` (figures: group_id -> dict(zprofile=, sheet=, panels=[...]))."
@@ -153,13 +162,15 @@ def write_report(out_dir, per_series, figures=None, info=None, threshold=0.5, fn
         panels = ''.join(_img(p, f'slice panel {Path(p).stem}') for p in f.get('panels', []))
         secs.append(f'<section id="{_anchor(r["group_id"])}"><h2>Series {html.escape(str(r["group_id"]))}</h2>'
                     f'<p>{r["n_slices"]} slices; any hemorrhage: <span class="{r["flag_any"]}">{r["flag_any"]}</span> '
-                    f'(max {r["max_any"]:.3f} at slice {r["top_slice_idx"]}) <a href="#top">back to the list</a></p>'
-                    f'{_img(f.get("zprofile"), "z-profile")}{_img(f.get("sheet"), "contact sheet")}{panels}</section>')
+                    f'(max {r["max_any"]:.3f} at slice {_top_slice(r, long=True)}) <a href="#top">back to the list</a></p>'
+                    f'{_img(f.get("zprofile"), "z-profile")}{_img(f.get("sheet"), "contact sheet")}{panels}'
+                    + (f'<details><summary>The top slices in the subdural and bone windows</summary>{_img(f["windows"], "other windows")}</details>'
+                       if f.get('windows') else '') + '</section>')
     page = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>ich_nbdev report</title><style>{_CSS}</style></head>'
             f'<body id="top"><h1>Intracranial hemorrhage predictions</h1><p class="note">Research software: '
             f'not a medical device. Flags use threshold {threshold}. Maximum probability per class per series.</p>'
             f'<ul>{meta}</ul><table><tr><th>series</th><th>study</th><th>slices</th>{head}<th>flag</th>'
-            f'<th>top slice</th></tr>{rows}</table>{"".join(secs)}</body></html>')
+            f'<th>top slice (0-based; InstanceNumber)</th></tr>{rows}</table>{"".join(secs)}</body></html>')
     fn = Path(fn or out_dir/'report.html')
     with atomic_write(fn, 'w') as f: f.write(page)
     return fn

@@ -307,9 +307,9 @@ class SequenceModel(nn.Module):
         return self
 
 # %% ../nbs/08_sequence.ipynb #220d0aaf
-def masked_wbce(logits, y, mask, weights=CLASS_WEIGHTS):
-    "Class-weighted BCE of `logits` over the valid positions of `mask`, normalised by count and weight sum."
-    w = torch.as_tensor(weights, dtype=logits.dtype, device=logits.device)
+def masked_wbce(logits, y, mask, weights=None):
+    "Class-weighted BCE of `logits` over the valid positions of `mask` (weights: `CLASS_WEIGHTS`), normalised by count and weight sum."
+    w = torch.as_tensor(CLASS_WEIGHTS if weights is None else weights, dtype=logits.dtype, device=logits.device)
     m = mask[..., None].to(logits.dtype)
     return (F.binary_cross_entropy_with_logits(logits, y, reduction='none') * w * m).sum() / (m.sum() * w.sum())
 
@@ -386,6 +386,10 @@ def seq_learner(data, trn, val, bs=128, lr=3e-4, seed=0, crop=24, hidden=96, dro
                    opt_func=partial(OptimWrapper, opt=torch.optim.Adam), metrics=[SliceLogLoss()], path=path, model_dir='.')
 
 # %% ../nbs/08_sequence.ipynb #c9e4f0ba
+def _epoch_line(row) -> str:
+    "One row of the per-epoch table (fastai's recorder gives lists: [0, 0.31, 0.29, 0.27, '00:01'])."
+    return '  '.join(f'{v:>10.4f}' if isinstance(v, float) else f'{v!s:>10}' for v in row)
+
 def fit_seq(learn, epochs, milestones=None, fname='best', quiet=False) -> dict:
     "Train `epochs` epochs with step decay; load the best epoch by validation metric; return its record."
     cbs = [MultiStepLR(seq_milestones(epochs, milestones)),
@@ -393,7 +397,8 @@ def fit_seq(learn, epochs, milestones=None, fname='best', quiet=False) -> dict:
     if quiet:
         with learn.no_logging(), learn.no_bar(): learn.fit(epochs, cbs=cbs)
     else:
-        print('[epoch, train loss, valid loss, valid wlogloss of out, time]')
+        print(_epoch_line(['epoch', 'train_loss', 'valid_loss', 'wlogloss', 'time']))   # wlogloss: of `out`, on the validation series
+        learn.logger = lambda row: print(_epoch_line(row))
         with learn.no_bar(): learn.fit(epochs, cbs=cbs)
     vals = [v[-1] for v in learn.recorder.values]
     (Path(learn.path)/f'{fname}.pth').unlink(missing_ok=True)

@@ -34,12 +34,12 @@ def bce(y, p, eps=1e-7) -> np.ndarray:
     return -(y * np.log(p) + (1 - y) * np.log1p(-p))
 
 # %% ../nbs/09_submit.ipynb #a2edfe5b
-def weighted_log_loss(y, p, weights=CLASS_WEIGHTS, eps=1e-7) -> float:
-    "The Kaggle RSNA 2019 metric: class-weighted BCE summed over classes, over `N * sum(weights)`."
+def weighted_log_loss(y, p, weights=None, eps=1e-7) -> float:
+    "The Kaggle RSNA 2019 metric: class-weighted BCE summed over classes, over `N * sum(weights)` (default `CLASS_WEIGHTS`)."
     y, p = as_probs(y, 'y'), as_probs(p, 'p')
     if y.shape != p.shape: raise ValueError(f'labels {y.shape} and predictions {p.shape} differ in shape')
     if len(y) == 0: raise ValueError('weighted_log_loss of zero rows')
-    w = np.asarray(weights, dtype=np.float64)
+    w = np.asarray(CLASS_WEIGHTS if weights is None else weights, dtype=np.float64)
     return float((bce(y, p, eps) * w).sum() / (len(y) * w.sum()))
 
 # %% ../nbs/09_submit.ipynb #6ad4382d
