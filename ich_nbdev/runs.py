@@ -11,10 +11,11 @@ from fastcore.script import call_parse, anno_parser
 from .core import *
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'STAGES', 'PIPELINE', 'WORKERS', 'JOB_SETUP', 'UsageError', 'cli_errors', 'nbs_dir', 'expand_vars',
-           'load_profile', 'stage_tasks', 'StageError', 'task_params', 'task_output', 'stage_notebook', 'job_notebook',
-           'run_task', 'git_commit', 'update_run_record', 'new_run_id', 'runs_dir', 'check_overrides', 'run_stages',
-           'parse_overrides', 'ich_run', 'run_cli', 'print_scores', 'demo_cli', 'check_profile']
+__all__ = ['USER_ERRORS', 'STAGES', 'PIPELINE', 'WORKERS', 'JOB_SETUP', 'DEMO_TARGETS', 'UsageError', 'cli_errors', 'nbs_dir',
+           'expand_vars', 'load_profile', 'stage_tasks', 'StageError', 'task_params', 'task_output', 'stage_notebook',
+           'job_notebook', 'run_task', 'git_commit', 'update_run_record', 'new_run_id', 'runs_dir', 'check_overrides',
+           'run_stages', 'parse_overrides', 'ich_run', 'run_cli', 'print_scores', 'demo_checks', 'print_checks',
+           'demo_profile', 'run_parallel', 'run_demo', 'demo_cli', 'check_profile']
 
 # %% ../nbs/12_runs.ipynb #ecc6238d
 class UsageError(ValueError):
@@ -433,26 +434,103 @@ def print_scores(scores, cols=_HEADLINE):
         print(df.to_string(index=False, float_format=lambda x: f'{x:.4f}'))
     except Exception: print(json.dumps(scores, indent=2))
 
+# %% ../nbs/12_runs.ipynb #997cd5ef
+DEMO_TARGETS = dict(cnn_auc_any=0.85)   # the least AUC(any) of the demo's out-of-fold CNN predictions
+
+def _met(v, op, t):
+    if v is None or t is None or v != v or t != t: return False   # a missing or NaN figure misses
+    return v >= t if op == '>=' else v > t if op == '>' else v < t
+
+def demo_checks(scores, cnn='CNN ensemble', prior='constant prior (out-of-fold)', seq='sequence model') -> list[dict]:
+    "The demo's figures next to their targets: CNN AUC(any) and wll vs the fold-wise prior; sequence model vs the CNN."
+    table = scores.get('table') if isinstance(scores, dict) else scores
+    rows = {r['model']: r for r in table}
+    miss = [m for m in (prior, cnn, seq) if m not in rows]
+    if miss: raise KeyError(f'the score table has no row {miss} (it has: {list(rows)})')
+    c, p, s = rows[cnn], rows[prior], rows[seq]
+    def row(figure, v, op, t, ref=''):
+        return dict(figure=figure, value=v, target=f"{op} {'nan' if t is None else f'{t:.4f}'}{f' ({ref})' if ref else ''}", met=_met(v, op, t))
+    return [row('CNN AUC(any)', c['auc_any'], '>=', DEMO_TARGETS['cnn_auc_any']),
+            row('CNN weighted log loss', c['wlogloss'], '<', p['wlogloss'], 'fold-wise prior'),
+            row('sequence weighted log loss', s['wlogloss'], '<', c['wlogloss'], 'CNN'),
+            row('sequence AUC(any)', s['auc_any'], '>', c['auc_any'], 'CNN')]
+
+def print_checks(checks):
+    "One line per target: figure, value, target, met or MISSED."
+    for r in checks:
+        v = 'nan' if r['value'] is None else f"{r['value']:.4f}"
+        print(f"{r['figure']:<28} {v:>8}   target {r['target']:<30} {'met' if r['met'] else 'MISSED'}")
+
+# %% ../nbs/12_runs.ipynb #8b7bbcc1
+def demo_profile(profile=None) -> Path:
+    "The demo profile: `profile`, else papermill_runs/demo.yaml of the checkout."
+    root = project_root()
+    fn = Path(profile) if profile else (root and root/'papermill_runs'/'demo.yaml')
+    if not fn or not fn.exists(): raise FileNotFoundError(f"{fn or 'papermill_runs/demo.yaml'} not found: run from the ich_nbdev checkout or pass --profile")
+    return fn
+
+def run_parallel(prof, stage, run_dir, force=False, n=2) -> list[dict]:
+    "Every task of `stage` in up to `n` concurrent papermill kernels (the tasks of a stage are independent: SLURM array tasks)."
+    from concurrent.futures import ThreadPoolExecutor
+    k = len(stage_tasks(prof, stage))
+    def one(i):
+        name, t0 = _task_name(stage, i, k), time.time()
+        print(f'[{name}] started (log: {Path(run_dir)/task_output(prof, stage, i)})'.replace('.ipynb)', '.log)'), flush=True)
+        try: r = run_task(prof, stage, i, run_dir, force=force, quiet=True)
+        except Exception as e:
+            update_run_record(run_dir, stage=dict(stage=stage, task=i, status='failed', error=str(e)))
+            raise
+        update_run_record(run_dir, stage=r)
+        print(f"[{name}] {r['status']} in {time.time() - t0:.0f} s", flush=True)
+        return r
+    with ThreadPoolExecutor(max(1, n)) as ex: return list(ex.map(one, range(k)))
+
+def run_demo(profile=None, force=False, overrides=None, threads=1, parallel=2) -> dict:
+    "Every stage of the demo profile (`parallel` tasks of a stage at once, torch `threads` each), then its scores and `demo_checks`."
+    prof = load_profile(demo_profile(profile), overrides)
+    old = {k: os.environ.get(k) for k in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS')}
+    if threads: os.environ.update({k: str(threads) for k in old})   # the stage kernels inherit it: one thread is faster on shared cores
+    t0 = time.time()
+    try:
+        rd = run_stages(prof, [], run_id=new_run_id(prof))   # the run record
+        for s in prof['pipeline']:
+            if parallel > 1 and len(stage_tasks(prof, s)) > 1: run_parallel(prof, s, rd, force, parallel)
+            else: run_stages(prof, [s], run_id=rd.name, force=force)
+        update_run_record(rd, end=dt.datetime.now().isoformat(timespec='seconds'), scores=_scores(prof))
+    finally:
+        for k, v in old.items():
+            if v is None: os.environ.pop(k, None)
+            else: os.environ[k] = v
+    work = Path(prof['params']['work_dir'])
+    scores = load_json(work/WD.scores) if (work/WD.scores).exists() else None
+    return dict(profile=prof, work=work, run_dir=rd, scores=scores, checks=demo_checks(scores) if scores else None,
+                seconds=time.time() - t0)
+
+
 # %% ../nbs/12_runs.ipynb #55b63c4a
 @call_parse
 def demo_cli(profile: str = None,   # profile YAML (default: papermill_runs/demo.yaml of the checkout)
              force: bool = False,   # rerun stages done before
-             debug: bool = False):  # show the traceback of an error
-    "Run the whole pipeline on the synthetic demo data and print the scores."
+             debug: bool = False,   # show the traceback of an error
+             threads: int = 1,      # torch threads per stage process (0: torch's default)
+             parallel: int = 2):    # tasks of a stage (the CNN folds) run at once
+    "Run the whole pipeline on the synthetic demo data, print the scores and the targets they must meet."
     root = project_root()
-    profile = profile or (root and root/'papermill_runs'/'demo.yaml')
-    if not profile or not Path(profile).exists(): raise SystemExit('ich-demo: papermill_runs/demo.yaml not found: ich-demo needs the ich_nbdev checkout (git clone, then make demo), or pass --profile')
-    t0 = time.time()
+    if not profile and not (root and (root/'papermill_runs'/'demo.yaml').exists()):
+        raise SystemExit('ich-demo: papermill_runs/demo.yaml not found: ich-demo needs the ich_nbdev checkout (git clone, then make demo), or pass --profile')
     with cli_errors('ich-demo', debug):
-        prof = load_profile(profile)
-        try: rd = run_stages(prof, prof['pipeline'], force=force)
+        try: r = run_demo(profile, force, threads=threads, parallel=parallel)
         except StageError as e: raise SystemExit(f'ich-demo: {e}')
-    work = Path(prof['params']['work_dir'])
-    print(f'\npipeline done in {time.time() - t0:.0f} s; executed notebooks and run.json: {rd}')
-    if (work/WD.scores).exists():
+    work = r['work']
+    print(f"\npipeline done in {r['seconds']:.0f} s; executed notebooks and run.json: {r['run_dir']}")
+    if r['scores']:
         print(f'out-of-fold scores (weighted log loss: the Kaggle metric; all columns in {work/WD.scores}):')
-        print_scores(load_json(work/WD.scores))
+        print_scores(r['scores'])
+        print('\nthe demo shows learning when every target is met:')
+        print_checks(r['checks'])
     if (work/WD.submission).exists(): print(f'submission: {work/WD.submission}')
+    if r['checks'] and not all(c['met'] for c in r['checks']):
+        print('ich-demo: the pipeline ran, but not every learning target is met yet (see benchmarks/RESULTS.md)')
 
 # %% ../nbs/12_runs.ipynb #176df5fd
 def check_profile(fn, env=None) -> int:
