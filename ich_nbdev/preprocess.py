@@ -425,6 +425,11 @@ def _shard_summary(mine, files, recs, params, dt, n_new, shard, n_shards):
     return dict(shard=shard, n_shards=n_shards, files=len(mine), files_all_shards=len(files), slices=int(st.get('ok', 0)),
                 failures=int(len(recs) - st.get('ok', 0)), files_processed_this_run=n_new, seconds=round(dt, 2), **params)
 
+def _same_instances(work, n_workers) -> bool:
+    "Do the files of the slice table still hold the instances it records? (the SOPInstanceUID read again, header only)"
+    sl = pd.read_parquet(Path(work)/WD.slices, columns=['path', 'sop_uid'])
+    return list(map_files(sop_uid_of, sl.path.tolist(), min(n_workers, len(sl) // 256))) == sl.sop_uid.tolist()
+
 def preprocess(dicom_dir, work, group_by='series', n_workers=None, size=512, windows=DEFAULT_WINDOWS,
                flush_every=500, progress=True, force=False, shard=None, n_shards=1, exclude=()) -> dict:
     "Scan `dicom_dir` into `work`: slices.parquet, failures.csv, images/, summary.json. Returns the summary."
@@ -437,9 +442,9 @@ def preprocess(dicom_dir, work, group_by='series', n_workers=None, size=512, win
     marker = dict(params, files=params_hash([(str(f), ids[str(f)]) for f in files]),   # any file new, removed or changed redoes the tables
                   others=params_hash([list(map(str, side)), scan['skipped']]))
     mine = files if shard is None else shard_files(files, root, shard, n_shards)
-    if shard is None and not force and stage_done(work, STAGE, marker) and all((work/f).exists() for f in (WD.summary, WD.slices, WD.failures)):
-        return load_json(work/WD.summary)
     n_workers = default_workers() if n_workers is None else int(n_workers)
+    if (shard is None and not force and stage_done(work, STAGE, marker) and all((work/f).exists() for f in (WD.summary, WD.slices, WD.failures))
+        and _same_instances(work, n_workers)): return load_json(work/WD.summary)
     try:
         with writer_lock(work/_PARTS, params):   # shard jobs of one run share the work dir; a run with other settings is refused
             return _preprocess(work, root, scan, mine, params, marker, n_workers, group_by, windows, size, flush_every, progress,
