@@ -79,7 +79,7 @@ def run_stages(a, data, work, log):
 def evaluate(a, work) -> dict:
     "Every figure on the same labelled slices: priors, CNN (training-stage centre crop and embedding-stage TTA), sequence."
     from ich_nbdev.core import LABELS, WD
-    from ich_nbdev.submit import weighted_log_loss, safe_auc
+    from ich_nbdev.metrics import weighted_log_loss, safe_auc
     from ich_nbdev.train import oof_predictions
     from ich_nbdev.embed import load_embeddings
     lab = pd.read_parquet(work/WD.labels).merge(pd.read_parquet(work/WD.folds)[['image_id', 'fold']], on='image_id', validate='1:1')

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os, re, sys, time, shutil, subprocess
 from pathlib import Path
 from .core import *
+from .runs import load_profile, stage_tasks, task_output
 
 # %% auto #0
 __all__ = ['STANDIN_RUN', 'repo_root', 'cluster_scripts', 'bash_syntax', 'sbatch_problems', 'fake_tool', 'bash_job',
@@ -153,7 +154,6 @@ def job_logs(job, n=25) -> str:
 # %% ../nbs/13_cluster.ipynb #bd969cec
 def expected_notebooks(profile, stages=None) -> list[str]:
     "File names of the executed notebooks `ich-run` writes for `stages` (default: the profile's pipeline)."
-    from ich_nbdev.runs import load_profile, stage_tasks, task_output
     prof = load_profile(profile)
     return [task_output(prof, s, i) for s in stages or prof['pipeline'] for i in range(len(stage_tasks(prof, s)))]
 

@@ -6,14 +6,14 @@
 from __future__ import annotations
 import os, re, json, hashlib, tempfile, contextlib, platform, sys
 from pathlib import Path
-import numpy as np, pandas as pd
+import numpy as np, pandas as pd, yaml
 from filelock import FileLock
 
 # %% auto #0
-__all__ = ['LABELS', 'N_CLASSES', 'CLASS_WEIGHTS', 'SUBTYPES', 'WD', 'KAGGLE', 'wpath', 'atomic_write', 'save_json', 'load_json',
-           'save_df', 'save_npy', 'params_hash', 'file_identity', 'stage_done', 'mark_done', 'recorded_inputs',
-           'clear_done', 'project_root', 'cache_dir', 'locked', 'WorkDirBusy', 'writer_lock', 'safe_name', 'env_info',
-           'get_device']
+__all__ = ['LABELS', 'N_CLASSES', 'CLASS_WEIGHTS', 'SUBTYPES', 'USER_ERRORS', 'WD', 'KAGGLE', 'wpath', 'atomic_write',
+           'save_json', 'load_json', 'save_df', 'save_npy', 'params_hash', 'file_identity', 'stage_done', 'mark_done',
+           'recorded_inputs', 'clear_done', 'project_root', 'cache_dir', 'locked', 'WorkDirBusy', 'writer_lock',
+           'safe_name', 'env_info', 'get_device', 'UsageError', 'cli_errors', 'require_file', 'import_problems']
 
 # %% ../nbs/00_core.ipynb #060614f3
 LABELS = ['epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural', 'any']
@@ -232,3 +232,57 @@ def get_device(device='auto'):
     if device == 'auto': device = 'cuda' if torch.cuda.is_available() else 'cpu'
     if device == 'cuda' and not torch.cuda.is_available(): raise RuntimeError('device=cuda asked for, but torch sees no CUDA GPU')
     return torch.device(device)
+
+# %% ../nbs/00_core.ipynb #ecc6238d
+class UsageError(ValueError):
+    "A mistake in what was asked for (a bad option, a missing input): one line at the terminal, exit 2."
+
+USER_ERRORS = (UsageError, FileNotFoundError, NotADirectoryError, yaml.YAMLError)
+
+def _rm_empty(d):
+    "Remove folder `d` and its subfolders when they hold no file."
+    d = Path(d)
+    if not d.is_dir(): return
+    for sub in sorted((p for p in d.rglob('*') if p.is_dir()), key=lambda p: -len(p.parts)):
+        with contextlib.suppress(OSError): sub.rmdir()
+    with contextlib.suppress(OSError): d.rmdir()
+
+@contextlib.contextmanager
+def cli_errors(prog, debug=False, made=()):
+    "User errors -> `prog: reason` on stderr and exit 2 (the traceback with `debug` or `$ICH_DEBUG`); folders of `made` this created and left empty are removed."
+    new = [Path(d) for d in made if d and not Path(d).exists()]
+    try: yield
+    except USER_ERRORS as e:
+        if debug or os.environ.get('ICH_DEBUG'): raise
+        msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+        print(f'{prog}: {" ".join(msg.split())}', file=sys.stderr)
+        raise SystemExit(2) from None
+    finally:
+        for d in new: _rm_empty(d)
+
+# %% ../nbs/00_core.ipynb #107fb98e
+def require_file(fn, what) -> Path:
+    "`fn`, or a FileNotFoundError naming the missing artefact `what`."
+    fn = Path(fn)
+    if not fn.exists(): raise FileNotFoundError(f'{what}: {fn} is missing (run the stage that writes it first)')
+    return fn
+
+# %% ../nbs/00_core.ipynb #daff3ff1
+def import_problems(pkg_dir=None) -> list[str]:
+    "Imports of `ich_nbdev` modules that break the layering: of a later notebook's module, or inside a block."
+    import ast
+    pkg = Path(pkg_dir or Path(__file__).parent)
+    order = {f.stem: m.group(1) for f in pkg.glob('*.py') if (m := re.search(r'File to edit: \.\./nbs/(\S+)\.ipynb', f.read_text()))}
+    bad = []
+    for stem in sorted(order):
+        tree = ast.parse((pkg/f'{stem}.py').read_text()); top = {id(n) for n in tree.body}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.level == 1 or (node.module or '').startswith('ich_nbdev')):
+                mod = (node.module or '').removeprefix('ich_nbdev').lstrip('.')
+                targets = [mod.split('.')[0]] if mod else [a.name for a in node.names]
+            elif isinstance(node, ast.Import): targets = [a.name.split('.')[1] for a in node.names if a.name.startswith('ich_nbdev.')]
+            else: continue
+            for t in (t for t in targets if t in order):
+                if id(node) not in top: bad.append(f'{stem}.py:{node.lineno}: imports {t} inside a block')
+                elif order[t] >= order[stem]: bad.append(f'{stem}.py:{node.lineno}: imports {t} ({order[t]}), a later notebook than {order[stem]}')
+    return bad

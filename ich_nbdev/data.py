@@ -16,6 +16,7 @@ from fastai.torch_core import TensorImage
 from fastai.data.core import Datasets, TfmdDL, DataLoaders
 from fastai.data.transforms import IntToFloatTensor, Normalize, EncodedMultiCategorize
 from .core import *
+from .preprocess import data_dir, load_slices, ImageStore
 
 # %% auto #0
 __all__ = ['MODES', 'CROPS', 'STATS', 'SAMPLERS', 'labels_wide', 'read_labels_csv', 'train_slices', 'join_labels',
@@ -98,7 +99,6 @@ def assign_folds(df, n_folds=5, seed=0) -> np.ndarray:
 # %% ../nbs/04_data.ipynb #a1042c3c
 def find_kaggle_file(work, name=KAGGLE.train_csv) -> Path:
     "Kaggle file `name` of `work`: in the work dir, else in or beside the DICOM folder preprocessing recorded."
-    from ich_nbdev.preprocess import data_dir
     work = Path(work); cands = [work/name]
     if (work/WD.summary).exists(): cands += [data_dir(work)/name, data_dir(work).parent/name]
     found = [c for c in cands if c.exists()]
@@ -106,7 +106,6 @@ def find_kaggle_file(work, name=KAGGLE.train_csv) -> Path:
     return found[0]
 
 def _load_slices(work):
-    from ich_nbdev.preprocess import load_slices
     return load_slices(work)
 
 def make_labels(work, train_csv=None, force=False) -> pd.DataFrame:
@@ -275,7 +274,6 @@ class StudySampleDL(TfmdDL):
 
 # %% ../nbs/04_data.ipynb #93b8b3da
 def open_store(work):
-    from ich_nbdev.preprocess import ImageStore
     return ImageStore(work)
 
 def batch_tfms(size, aug=True, **aug_kw):

@@ -11,7 +11,7 @@ from .core import *
 from .data import *
 from .data import _load_slices
 from .models import load_model, DEMO_ARCH
-from .submit import weighted_log_loss
+from .metrics import weighted_log_loss
 from .train import cnn_dir, cnn_name, prior_wll, demo_cnn, DEMO_CNN
 
 # %% auto #0

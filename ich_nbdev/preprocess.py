@@ -15,6 +15,7 @@ from PIL import Image
 from fastcore.script import call_parse
 from .core import *
 from .dicom import *
+from .synth import demo_data
 
 # %% auto #0
 __all__ = ['SIDE_SUFFIXES', 'DEFAULT_WINDOWS', 'ALL_WINDOWS', 'CODEC', 'LEVEL', 'STORE_FORMAT', 'STAGE', 'TRANSIENT',
@@ -560,7 +561,6 @@ DEMO_PREP = dict(size=256, group_by='series', windows=ALL_WINDOWS)
 
 def demo_work(**kwargs) -> Path:
     "Cached preprocessed work dir of the synthetic demo data (`DEMO_PREP` updated with `kwargs`), built once."
-    from ich_nbdev.synth import demo_data
     data, p = demo_data(), {**DEMO_PREP, **kwargs}
     w = cache_dir('demo_work')/f'prep_{params_hash(_params(data, p["group_by"], p["size"], p["windows"]))[:10]}'
     with locked(w): preprocess(data, w, n_workers=min(2, os.cpu_count() or 1), progress=False, **p)   # quick when done
@@ -590,7 +590,6 @@ def preprocess_cli(dicom_dir:str,                    # folder of DICOM files (se
                    n_workers:int=None,               # old name of --workers
                    debug:bool=False):                # show the traceback of an error
     "Scan a DICOM tree into an ordered slice table, a failure list and a uint8 image store."
-    from .runs import cli_errors, UsageError
     with cli_errors('ich-preprocess', debug, made=[work_dir]):
         if not Path(dicom_dir).is_dir(): raise UsageError(f'DICOM folder {dicom_dir} does not exist')
         try: wins = parse_windows(windows)

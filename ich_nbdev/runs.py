@@ -11,38 +11,11 @@ from fastcore.script import call_parse, anno_parser
 from .core import *
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'STAGES', 'PIPELINE', 'WORKERS', 'JOB_SETUP', 'DEMO_TARGETS', 'UsageError', 'cli_errors', 'nbs_dir',
-           'expand_vars', 'load_profile', 'stage_tasks', 'StageError', 'task_params', 'task_output', 'stage_notebook',
-           'job_notebook', 'run_task', 'git_commit', 'update_run_record', 'new_run_id', 'runs_dir', 'check_overrides',
-           'run_stages', 'parse_overrides', 'ich_run', 'run_cli', 'print_scores', 'demo_checks', 'print_checks',
-           'demo_profile', 'run_parallel', 'run_demo', 'demo_cli', 'check_profile']
-
-# %% ../nbs/12_runs.ipynb #ecc6238d
-class UsageError(ValueError):
-    "A mistake in what was asked for (a bad option, a missing input): one line at the terminal, exit 2."
-
-USER_ERRORS = (UsageError, FileNotFoundError, NotADirectoryError, yaml.YAMLError)
-
-def _rm_empty(d):
-    "Remove folder `d` and its subfolders when they hold no file."
-    d = Path(d)
-    if not d.is_dir(): return
-    for sub in sorted((p for p in d.rglob('*') if p.is_dir()), key=lambda p: -len(p.parts)):
-        with contextlib.suppress(OSError): sub.rmdir()
-    with contextlib.suppress(OSError): d.rmdir()
-
-@contextlib.contextmanager
-def cli_errors(prog, debug=False, made=()):
-    "User errors -> `prog: reason` on stderr and exit 2 (the traceback with `debug` or `$ICH_DEBUG`); folders of `made` this created and left empty are removed."
-    new = [Path(d) for d in made if d and not Path(d).exists()]
-    try: yield
-    except USER_ERRORS as e:
-        if debug or os.environ.get('ICH_DEBUG'): raise
-        msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
-        print(f'{prog}: {" ".join(msg.split())}', file=sys.stderr)
-        raise SystemExit(2) from None
-    finally:
-        for d in new: _rm_empty(d)
+__all__ = ['STAGES', 'PIPELINE', 'WORKERS', 'JOB_SETUP', 'DEMO_TARGETS', 'nbs_dir', 'expand_vars', 'load_profile', 'stage_tasks',
+           'StageError', 'task_params', 'task_output', 'stage_notebook', 'job_notebook', 'run_task', 'git_commit',
+           'update_run_record', 'new_run_id', 'runs_dir', 'check_overrides', 'run_stages', 'parse_overrides', 'ich_run',
+           'run_cli', 'print_scores', 'demo_checks', 'print_checks', 'demo_profile', 'run_parallel', 'run_demo',
+           'demo_cli', 'check_profile']
 
 # %% ../nbs/12_runs.ipynb #ecf24c04
 STAGES = {
@@ -53,7 +26,7 @@ STAGES = {
     'embed': '07_embed.ipynb',
     'sequence': '08_sequence.ipynb',
     'submit': '09_submit.ipynb',
-    'predict': '10_predict.ipynb',
+    'predict': '11_predict.ipynb',
 }
 PIPELINE = ['synth', 'preprocess_shard', 'preprocess', 'train_cnn', 'embed', 'sequence', 'submit']   # a profile runs the stages it lists
 

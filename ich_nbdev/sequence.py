@@ -16,7 +16,8 @@ from fastai.callback.tracker import SaveModelCallback
 from fastai.data.core import DataLoaders
 from fastai.optimizer import OptimWrapper
 from .core import *
-from .submit import weighted_log_loss, need
+from .metrics import weighted_log_loss
+from .embed import demo_embeddings
 
 # %% auto #0
 __all__ = ['SPLITS', 'ORIGINAL_MILESTONES', 'SEQ_VERSION', 'SEQ_DEFAULTS', 'DEMO_SEQ', 'embedding_names', 'load_embedding',
@@ -35,9 +36,9 @@ def embedding_names(work) -> list:
 def load_embedding(work, name, split='oof'):
     "`(index, feats, probs)` of feature model `name` for `split` ('oof' or 'test')."
     d = Path(work)/WD.embeddings/name
-    idx = pd.read_parquet(need(d/f'{split}_index.parquet', f'{name} {split} index'))
-    feats = np.load(need(d/f'{split}_feats.npy', f'{name} {split} features'), mmap_mode='r')
-    probs = np.load(need(d/f'{split}_probs.npy', f'{name} {split} probabilities')).astype(np.float32)
+    idx = pd.read_parquet(require_file(d/f'{split}_index.parquet', f'{name} {split} index'))
+    feats = np.load(require_file(d/f'{split}_feats.npy', f'{name} {split} features'), mmap_mode='r')
+    probs = np.load(require_file(d/f'{split}_probs.npy', f'{name} {split} probabilities')).astype(np.float32)
     if not len(idx) == len(feats) == len(probs):
         raise ValueError(f'{d}: {split} index has {len(idx)} rows, features {len(feats)}, probabilities {len(probs)}')
     return idx, feats, probs
@@ -188,8 +189,8 @@ def load_seq_data(work, names=None, split='oof', group_col='group_id') -> SeqDat
     names = names or embedding_names(work)
     if not names: raise FileNotFoundError(f'no feature model in {Path(work)/WD.embeddings} (run the embeddings stage first)')
     ids, feats, probs = gather_inputs(work, names, split)
-    slices = pd.read_parquet(need(Path(work)/WD.slices, 'slice table'))
-    labels = pd.read_parquet(need(Path(work)/WD.labels, 'labels')) if split == 'oof' else None
+    slices = pd.read_parquet(require_file(Path(work)/WD.slices, 'slice table'))
+    labels = pd.read_parquet(require_file(Path(work)/WD.labels, 'labels')) if split == 'oof' else None
     return SeqData(ids, feats, probs, slices, labels, group_col)
 
 # %% ../nbs/08_sequence.ipynb #f9539476
@@ -462,7 +463,7 @@ def train_folds(work, data, folds, p, names, device=None, quiet=False) -> list:
 def load_fold_model(work, k, data, hidden=96, drop=.5, device=None):
     "The trained `SequenceModel` of fold `k` (strict load), in eval mode."
     model = SequenceModel(data.feats.shape[2], data.feats.shape[1], data.probs.shape[1], hidden, drop)
-    sd = torch.load(need(Path(work)/WD.sequence/f'fold{k}.pth', f'sequence model fold {k}'), map_location='cpu', weights_only=True)
+    sd = torch.load(require_file(Path(work)/WD.sequence/f'fold{k}.pth', f'sequence model fold {k}'), map_location='cpu', weights_only=True)
     model.load_state_dict(sd, strict=True)
     return model.to(get_device(device or 'auto')).eval()
 
@@ -518,14 +519,8 @@ def _sequence_stage(work, names, p, device, quiet):
 DEMO_SEQ = dict(n_folds=3, epochs=10, bs=4, lr=1e-3, seed=0, split='stratified', milestones=None, prior_init=True)   # ours: see the model section
 
 def demo_inputs() -> Path:
-    "Work dir with the demo embeddings: stage 07's cached demo fixture when available, else synthetic ones (cached)."
-    try: from ich_nbdev.embed import demo_embeddings
-    except ImportError: demo_embeddings = None
-    if demo_embeddings is not None: return Path(demo_embeddings())
-    d = cache_dir('fake_embeddings')/'v1'
-    with locked(d):
-        if not (d/'.complete').exists(): fake_embeddings(d); (d/'.complete').touch()
-    return d
+    "Work dir with the demo embeddings: stage 07's cached demo fixture (CNN folds trained and embedded when missing)."
+    return Path(demo_embeddings())
 
 def demo_sequence(**params) -> Path:
     "The demo work dir with this stage done (demo parameters, or `params`)."

@@ -18,7 +18,8 @@ from fastai.torch_core import set_seed, rank_distrib, num_distrib
 from .core import *
 from .data import *
 from .models import create_model, save_checkpoint, load_checkpoint, model_splitter, unwrap_model, DEMO_ARCH
-from .submit import weighted_log_loss, safe_auc
+from .metrics import weighted_log_loss, safe_auc
+from .preprocess import demo_work
 
 # %% auto #0
 __all__ = ['LOSSES', 'PROFILES', 'SCHEDULES', 'DEMO_CNN', 'WeightedBCE', 'make_loss', 'cnn_metrics', 'fold_settings', 'cnn_name',
@@ -343,7 +344,6 @@ DEMO_CNN = dict(backbone=DEMO_ARCH, size=64, n_folds=3, epochs=2, bs=32, profile
 
 def demo_cnn_work() -> Path:
     "The cached demo work dir of the CNN stages (preprocessed demo data linked in)."
-    from ich_nbdev.preprocess import demo_work
     return link_work(demo_work(), cache_dir('demo_cnn'))
 
 def demo_cnn() -> Path:
