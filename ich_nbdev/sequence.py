@@ -4,10 +4,11 @@
 
 # %% ../nbs/08_sequence.ipynb #a40e5811
 from __future__ import annotations
+import ich_nbdev.core   # first: its filter of a fastai import warning must precede fastai
 import shutil, tempfile
 from functools import partial
 from pathlib import Path
-import numpy as np, pandas as pd
+import numpy as np, pandas as pd, pyarrow as pa, pyarrow.compute as pc, pyarrow.parquet as pq
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from fastai.learner import Learner, Metric
@@ -21,11 +22,11 @@ from .embed import demo_embeddings
 
 # %% auto #0
 __all__ = ['SPLITS', 'ORIGINAL_MILESTONES', 'SEQ_VERSION', 'SEQ_DEFAULTS', 'DEMO_SEQ', 'embedding_names', 'load_embedding',
-           'FeatStack', 'gather_inputs', 'fake_slices', 'fake_embeddings', 'SeqData', 'pos_diff', 'load_seq_data',
-           'SeqDataset', 'pad_collate', 'MaskedBatchNorm2d', 'ConvBNReLU', 'BiGRUHead', 'SequenceModel', 'masked_wbce',
-           'seq_loss', 'SliceLogLoss', 'seq_folds', 'MultiStepLR', 'scaled_milestones', 'seq_milestones', 'seq_dls',
-           'seq_learner', 'fit_seq', 'predict_series', 'train_folds', 'load_fold_model', 'predict_folds',
-           'sequence_stage', 'demo_inputs', 'demo_sequence']
+           'FeatStack', 'id_array', 'id_positions', 'has_duplicates', 'gather_inputs', 'fake_slices', 'fake_embeddings',
+           'SeqData', 'pos_diff', 'load_seq_data', 'SeqDataset', 'pad_collate', 'MaskedBatchNorm2d', 'ConvBNReLU',
+           'BiGRUHead', 'SequenceModel', 'masked_wbce', 'seq_loss', 'SliceLogLoss', 'seq_folds', 'MultiStepLR',
+           'scaled_milestones', 'seq_milestones', 'seq_dls', 'seq_learner', 'fit_seq', 'predict_series', 'train_folds',
+           'load_fold_model', 'predict_folds', 'sequence_stage', 'demo_inputs', 'demo_sequence']
 
 # %% ../nbs/08_sequence.ipynb #acb241e8
 def embedding_names(work) -> list:
@@ -72,28 +73,47 @@ class FeatStack:
         a = self[:]
         return a if dtype is None else a.astype(dtype)
 
-def _index_rows(own: pd.Index, ids: np.ndarray) -> np.ndarray | None:
-    "Position in `own` (a unique index) of each of `ids`, -1 where absent; `None` when `own` is `ids` in the same order."
-    if len(own) == len(ids) and (own.to_numpy() == ids).all(): return None
-    return own.get_indexer(ids)
+def id_array(ids) -> pa.Array:
+    "Image ids (a Series, Index, list or array) as one arrow string array: matched by arrow's C++ kernels over contiguous strings, no Python objects."
+    if isinstance(ids, (pa.Array, pa.ChunkedArray)): a = ids
+    else:
+        s = ids if isinstance(ids, (pd.Series, pd.Index)) else pd.Series(np.asarray(ids, dtype=object))
+        if not (pd.api.types.is_string_dtype(s.dtype) or s.dtype == object): s = s.astype(str)
+        a = pa.array(s.array if isinstance(s, pd.Series) else s.to_series().array)
+    a = a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
+    return a if a.type == pa.large_string() else a.cast(pa.large_string())
+
+def id_positions(keys, ids) -> np.ndarray:
+    "Position in `keys` of each of `ids` (the first one where `keys` repeats an id), -1 where `keys` lacks it."
+    return pc.index_in(id_array(ids), value_set=id_array(keys)).fill_null(-1).to_numpy().astype(np.int64)
+
+def has_duplicates(ids) -> bool:
+    "Whether an id occurs more than once."
+    a = id_array(ids)
+    return pc.count_distinct(a, mode='all').as_py() != len(a)
+
+def _gather_error(name, split, ref_name, own, ref) -> ValueError:
+    "Which images model `name` lacks or has beyond `ref_name`, counted with examples."
+    miss = np.unique(pc.filter(ref, pc.invert(pc.is_in(ref, value_set=own))).to_numpy(zero_copy_only=False))
+    extra = np.unique(pc.filter(own, pc.invert(pc.is_in(own, value_set=ref))).to_numpy(zero_copy_only=False))
+    return ValueError(f'{name} {split}: {len(miss)} images of {ref_name} missing (e.g. {list(miss[:3])}), '
+                      f'{len(extra)} extra (e.g. {list(extra[:3])})')
 
 def gather_inputs(work, names, split='oof'):
     "Image ids, features `(N, D, F)` float16 (a `FeatStack` over the memory-mapped files) and probabilities `(N, M, 6)` of models `names`."
     loaded = [load_embedding(work, n, split) for n in names]
-    ids = loaded[0][0].image_id.astype(str).to_numpy()
-    probs = np.zeros((len(ids), len(names), N_CLASSES), np.float32)
-    want, maps = pd.Index(ids.astype(object), dtype=object), []
+    ref = id_array(loaded[0][0].image_id)
+    if has_duplicates(ref): raise ValueError(f'{names[0]} {split}: duplicate image_id in its index')
+    probs, maps = np.zeros((len(ref), len(names), N_CLASSES), np.float32), []
     for j, (n, (idx, f, p)) in enumerate(zip(names, loaded)):
-        own = pd.Index(idx.image_id.astype(str).to_numpy().astype(object), dtype=object)
-        if own.has_duplicates: raise ValueError(f'{n} {split}: duplicate image_id in its index')
-        rows = _index_rows(own, want.to_numpy())
-        if rows is not None and ((rows < 0).any() or len(own) != len(ids)):
-            miss, extra = np.unique(want[rows < 0].to_numpy()), np.unique(own[~own.isin(want)].to_numpy())
-            raise ValueError(f'{n} {split}: {len(miss)} images of {names[0]} missing (e.g. {list(miss[:3])}), '
-                             f'{len(extra)} extra (e.g. {list(extra[:3])})')
+        own = id_array(idx.image_id)
+        rows = None if own.equals(ref) else id_positions(own, ref)      # the same images in the same order: no map
+        if rows is not None and (has_duplicates(own) or len(own) != len(ref) or (rows < 0).any()):
+            if has_duplicates(own): raise ValueError(f'{n} {split}: duplicate image_id in its index')
+            raise _gather_error(n, split, names[0], own, ref)
         maps.append(rows)
         probs[:, j] = p if rows is None else p[rows]
-    return ids, FeatStack([f for _, f, _ in loaded], maps), probs
+    return ref.to_numpy(zero_copy_only=False), FeatStack([f for _, f, _ in loaded], maps), probs
 
 # %% ../nbs/08_sequence.ipynb #62a2b3f8
 def _fake_labels(rng, n):
@@ -143,36 +163,40 @@ def fake_embeddings(work, n_studies=24, n_test_studies=4, slices=(6, 16), dims=(
     return work
 
 # %% ../nbs/08_sequence.ipynb #e1fceae4
-def _lookup(keys: pd.Series, ids, what) -> np.ndarray:
-    "Row in `keys` (unique) of each of `ids`; a ValueError counts and shows the ids `keys` lacks."
-    ids = np.asarray(ids).astype(object)
-    at = pd.Index(keys.to_numpy().astype(object), dtype=object).get_indexer(ids)
+def _lookup(keys, ids, what) -> np.ndarray:
+    "Row in `keys` of each of `ids` (the first where `keys` repeats one); a ValueError counts and shows the ids `keys` lacks."
+    ids = id_array(ids)
+    at = id_positions(keys, ids)
     if (at < 0).any():
-        miss = np.unique(ids[at < 0])
+        miss = np.unique(pc.filter(ids, pa.array(at < 0)).to_numpy(zero_copy_only=False))
         raise ValueError(f'{len(miss)} images have no {what}, e.g. {list(miss[:3])}')
     return at
 
 class SeqData:
     "Stacked inputs of one split, grouped into ordered series."
     def __init__(self, ids, feats, probs, slices: pd.DataFrame, labels: pd.DataFrame | None = None, group_col='group_id'):
-        sl = slices.drop_duplicates('image_id')
-        sl = sl.iloc[_lookup(sl.image_id, ids, 'row in the slice table')]
         self.ids, self.feats, self.probs = np.asarray(ids), feats, probs
-        pos = sl.position.to_numpy(np.float64) if 'position' in sl else np.full(len(ids), np.nan)
-        self.pos = np.where(np.isfinite(pos), pos, sl.slice_idx.to_numpy(np.float64)).astype(np.float32)
-        self.study = (sl.study_uid if 'study_uid' in sl else sl[group_col]).astype(str).to_numpy()
-        if group_col not in sl: raise ValueError(f'slice table has no column {group_col!r}')
-        along = sl.slice_idx.to_numpy() if group_col == 'group_id' else self.pos   # other groupings: by position
-        g = sl[group_col].astype(str).to_numpy()
-        code = pd.factorize(g, sort=True)[0]                                       # sorts as the strings do
-        order = np.lexsort([sl.slice_idx.to_numpy(), along, code])
-        g, code = g[order], code[order]
+        at = _lookup(slices.image_id, ids, 'row in the slice table')          # first row of a repeated image_id
+        col = lambda c, dt: slices[c].to_numpy(dt)[at]
+        pos = col('position', np.float64) if 'position' in slices else np.full(len(at), np.nan)
+        sidx = col('slice_idx', np.int64)
+        self.pos = np.where(np.isfinite(pos), pos, sidx).astype(np.float32)
+        if group_col not in slices: raise ValueError(f'slice table has no column {group_col!r}')
+        self.study = id_array(slices['study_uid' if 'study_uid' in slices else group_col]).take(at).to_numpy(zero_copy_only=False)
+        along = sidx if group_col == 'group_id' else self.pos                   # other groupings: by position
+        enc = id_array(slices[group_col]).take(at).dictionary_encode()
+        names = enc.dictionary.to_numpy(zero_copy_only=False)
+        rank = np.empty(len(names), np.int64); rank[np.argsort(names, kind='stable')] = np.arange(len(names))
+        code = rank[enc.indices.to_numpy()]                                      # group codes sorted as the strings are
+        order = np.lexsort([sidx, along, code])
+        code = code[order]
         cuts = np.flatnonzero(code[1:] != code[:-1]) + 1
-        self.groups, self.rows = (g[np.r_[0, cuts]], np.split(order, cuts)) if len(g) else (g, [])
+        self.groups = np.sort(names)[code[np.r_[0, cuts]]] if len(code) else names
+        self.rows = np.split(order, cuts) if len(code) else []
         self.y = None if labels is None else self._labels(labels)
 
     def _labels(self, labels):
-        if labels.image_id.duplicated().any(): raise ValueError('labels: duplicate image_id')
+        if has_duplicates(labels.image_id): raise ValueError('labels: duplicate image_id')
         return labels[LABELS].to_numpy(np.float32)[_lookup(labels.image_id, self.ids, 'labels')]
 
     def __len__(self): return len(self.groups)
@@ -189,7 +213,9 @@ def load_seq_data(work, names=None, split='oof', group_col='group_id') -> SeqDat
     names = names or embedding_names(work)
     if not names: raise FileNotFoundError(f'no feature model in {Path(work)/WD.embeddings} (run the embeddings stage first)')
     ids, feats, probs = gather_inputs(work, names, split)
-    slices = pd.read_parquet(require_file(Path(work)/WD.slices, 'slice table'))
+    fn = require_file(Path(work)/WD.slices, 'slice table')
+    want = ['image_id', 'position', 'slice_idx', 'study_uid', group_col]          # only what SeqData reads
+    slices = pd.read_parquet(fn, columns=[c for c in dict.fromkeys(want) if c in pq.read_schema(fn).names])
     labels = pd.read_parquet(require_file(Path(work)/WD.labels, 'labels')) if split == 'oof' else None
     return SeqData(ids, feats, probs, slices, labels, group_col)
 
