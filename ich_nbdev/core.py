@@ -13,7 +13,15 @@ from filelock import FileLock
 __all__ = ['LABELS', 'N_CLASSES', 'CLASS_WEIGHTS', 'SUBTYPES', 'USER_ERRORS', 'WD', 'KAGGLE', 'wpath', 'atomic_write',
            'save_json', 'load_json', 'save_df', 'save_npy', 'params_hash', 'file_identity', 'stage_done', 'mark_done',
            'recorded_inputs', 'clear_done', 'project_root', 'cache_dir', 'locked', 'WorkDirBusy', 'writer_lock',
-           'safe_name', 'env_info', 'get_device', 'UsageError', 'cli_errors', 'require_file', 'import_problems']
+           'safe_name', 'env_info', 'get_device', 'UsageError', 'cli_errors', 'require_file', 'import_problems',
+           'core_first_problems']
+
+# %% ../nbs/00_core.ipynb #2b899d32
+import warnings
+# fastai applies `torch.jit.script` at import, which torch now deprecates: a FutureWarning at the start of every
+# command and notebook that is not ours to act on. Every module of the package imports core before fastai
+# (checked below), so this one filter silences exactly that message and nothing else.
+warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
 
 # %% ../nbs/00_core.ipynb #060614f3
 LABELS = ['epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural', 'any']
@@ -285,4 +293,19 @@ def import_problems(pkg_dir=None) -> list[str]:
             for t in (t for t in targets if t in order):
                 if id(node) not in top: bad.append(f'{stem}.py:{node.lineno}: imports {t} inside a block')
                 elif order[t] >= order[stem]: bad.append(f'{stem}.py:{node.lineno}: imports {t} ({order[t]}), a later notebook than {order[stem]}')
+    return bad
+
+# %% ../nbs/00_core.ipynb #44f9ca02
+def core_first_problems(pkg_dir=None, heavy=('fastai', 'timm', 'torchvision')) -> list[str]:
+    "Modules that import one of `heavy` before `core` (directly or through another ich_nbdev module)."
+    import ast
+    pkg, bad = Path(pkg_dir or Path(__file__).parent), []
+    for f in sorted(pkg.glob('*.py')):
+        if f.stem.startswith('_') or f.stem == 'core': continue
+        for node in ast.parse(f.read_text()).body:
+            names = [node.module or ''] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level: break                          # .core or a module that imports it
+            if any(n.startswith('ich_nbdev') for n in names): break
+            if hit := [n for n in names if n.split('.')[0] in heavy]:
+                bad.append(f'{f.name}:{node.lineno}: imports {hit[0]} before ich_nbdev.core'); break
     return bad

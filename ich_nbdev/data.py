@@ -4,14 +4,11 @@
 
 # %% ../nbs/04_data.ipynb #a8d8c0c7
 from __future__ import annotations
+import ich_nbdev.core   # first: its filter of a fastai import warning must precede fastai
 import math, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from fasttransform import Transform, DisplayedTransform
-import warnings
-with warnings.catch_warnings():   # fastai.layers applies torch.jit.script at import: a FutureWarning in every command, not ours to act on
-    warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
-    import fastai.layers
 from fastai.torch_core import TensorImage
 from fastai.data.core import Datasets, TfmdDL, DataLoaders
 from fastai.data.transforms import IntToFloatTensor, Normalize, EncodedMultiCategorize

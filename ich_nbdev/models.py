@@ -4,6 +4,7 @@
 
 # %% ../nbs/05_models.ipynb #3640be02
 from __future__ import annotations
+import ich_nbdev.core   # first: its filter of a fastai import warning must precede fastai
 import re, socket, datetime, contextlib, urllib.error, warnings
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F

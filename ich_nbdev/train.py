@@ -4,6 +4,7 @@
 
 # %% ../nbs/06_train_cnn.ipynb #1aee0514
 from __future__ import annotations
+import ich_nbdev.core   # first: its filter of a fastai import warning must precede fastai
 import math, time, shutil, json, os, contextlib
 from functools import partial
 from pathlib import Path
