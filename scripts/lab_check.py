@@ -125,7 +125,7 @@ def run_notebook(lab, path, kernel='python3') -> dict:
             for t, c in outs:
                 if t == 'error': res['error'] = f"{c['ename']}: {c['evalue']}"[:500]
                 elif t == 'stream' and c['name'] == 'stderr':
-                    res['warnings'] += [l for l in c['text'].splitlines() if 'Warning' in l]
+                    res['warnings'] += [f"cell {res['cells']}: {l}" for l in c['text'].splitlines() if 'Warning' in l]
                 elif t in ('display_data', 'execute_result'): res['mimes'] += [m for m in c['data'] if m not in res['mimes']]
             if res['error']: break
         res['seconds'] = round(time.time() - t0, 1)
