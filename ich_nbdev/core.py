@@ -10,10 +10,11 @@ import numpy as np, pandas as pd, yaml
 from filelock import FileLock
 
 # %% auto #0
-__all__ = ['LABELS', 'N_CLASSES', 'CLASS_WEIGHTS', 'SUBTYPES', 'USER_ERRORS', 'WD', 'KAGGLE', 'wpath', 'atomic_write',
-           'save_json', 'load_json', 'save_df', 'save_npy', 'params_hash', 'file_identity', 'stage_done', 'mark_done',
-           'recorded_inputs', 'clear_done', 'project_root', 'cache_dir', 'locked', 'WorkDirBusy', 'writer_lock',
-           'safe_name', 'env_info', 'get_device', 'UsageError', 'cli_errors', 'require_file', 'import_problems']
+__all__ = ['LABELS', 'N_CLASSES', 'CLASS_WEIGHTS', 'SUBTYPES', 'USER_ERRORS', 'TEST_MODULES', 'WD', 'KAGGLE', 'wpath',
+           'atomic_write', 'save_json', 'load_json', 'save_df', 'save_npy', 'params_hash', 'file_identity',
+           'stage_done', 'mark_done', 'recorded_inputs', 'clear_done', 'project_root', 'cache_dir', 'locked',
+           'WorkDirBusy', 'writer_lock', 'safe_name', 'env_info', 'get_device', 'UsageError', 'cli_errors',
+           'require_file', 'import_problems']
 
 # %% ../nbs/00_core.ipynb #060614f3
 LABELS = ['epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural', 'any']
@@ -268,8 +269,10 @@ def require_file(fn, what) -> Path:
     return fn
 
 # %% ../nbs/00_core.ipynb #daff3ff1
+TEST_MODULES = ('testing',)   # fixtures for tests and demo cells: imported by no module of the package
+
 def import_problems(pkg_dir=None) -> list[str]:
-    "Imports of `ich_nbdev` modules that break the layering: of a later notebook's module, or inside a block."
+    "Imports of `ich_nbdev` modules that break the layering: of a later notebook's module, inside a block, or of `TEST_MODULES`."
     import ast
     pkg = Path(pkg_dir or Path(__file__).parent)
     order = {f.stem: m.group(1) for f in pkg.glob('*.py') if (m := re.search(r'File to edit: \.\./nbs/(\S+)\.ipynb', f.read_text()))}
@@ -284,5 +287,6 @@ def import_problems(pkg_dir=None) -> list[str]:
             else: continue
             for t in (t for t in targets if t in order):
                 if id(node) not in top: bad.append(f'{stem}.py:{node.lineno}: imports {t} inside a block')
+                elif t in TEST_MODULES and stem not in TEST_MODULES: bad.append(f'{stem}.py:{node.lineno}: imports {t}, test code')
                 elif order[t] >= order[stem]: bad.append(f'{stem}.py:{node.lineno}: imports {t} ({order[t]}), a later notebook than {order[stem]}')
     return bad

@@ -12,11 +12,11 @@ from .data import *
 from .data import _load_slices
 from .models import load_model, DEMO_ARCH
 from .metrics import weighted_log_loss
-from .train import cnn_dir, cnn_name, prior_wll, demo_cnn, DEMO_CNN
+from .train import cnn_dir, cnn_name, prior_wll, DEMO_CNN
 
 # %% auto #0
 __all__ = ['TTA_SETS', 'DEMO_EMBED', 'CropView', 'random_view_params', 'apply_view', 'RandomView', 'tta_views', 'predict_slices',
-           'emb_dir', 'fold_models', 'embed_data', 'embed', 'load_embeddings', 'demo_embeddings']
+           'emb_dir', 'fold_models', 'embed_data', 'embed', 'load_embeddings', 'write_embeddings']
 
 # %% ../nbs/07_embed.ipynb #6a849b69
 class CropView:
@@ -147,12 +147,7 @@ def _save_rows_f16(blocks, fn, chunk=1 << 16) -> Path:
 def _save_embeddings(work, out, params, data, oof, test_ids, test_f, test_p, seconds) -> dict:
     idx = pd.concat([o[0] for o in oof], ignore_index=True)
     probs = np.concatenate([o[2] for o in oof])
-    _save_rows_f16([o[1] for o in oof], out/'oof_feats.npy')   # no float32 concatenation of all folds, no float16 copy of it
-    save_npy(probs.astype(np.float32), out/'oof_probs.npy')
-    save_df(idx, out/'oof_index.parquet')
-    _save_rows_f16([np.asarray(test_f, np.float32).reshape(len(test_ids), -1)], out/'test_feats.npy')
-    save_npy(np.asarray(test_p, np.float32).reshape(len(test_ids), N_CLASSES), out/'test_probs.npy')
-    save_df(pd.DataFrame(dict(image_id=test_ids)), out/'test_index.parquet')
+    write_embeddings(out, idx, [o[1] for o in oof], probs, test_ids, test_f, test_p)   # no float32 concatenation of all folds
     lab = data.set_index('image_id').loc[idx.image_id]
     y = lab[LABELS].values.astype(np.float32)
     folds = sorted(data.fold.unique())
@@ -173,11 +168,18 @@ def load_embeddings(work, backbone=None, size=64) -> dict:
     res.update(oof_index=pd.read_parquet(d/'oof_index.parquet'), test_index=pd.read_parquet(d/'test_index.parquet'), scores=load_json(d/'scores.json'))
     return res
 
+# %% ../nbs/07_embed.ipynb #43fb0e5f
+def write_embeddings(out, oof_index, oof_feats, oof_probs, test_ids, test_feats, test_probs) -> Path:
+    "Write the six files of an embeddings folder `out` (`oof_feats`: an array or a list of row blocks); returns `out`."
+    out, blocks = Path(out), oof_feats if isinstance(oof_feats, (list, tuple)) else [oof_feats]
+    _save_rows_f16(blocks, out/'oof_feats.npy')
+    save_npy(np.asarray(oof_probs, np.float32), out/'oof_probs.npy')
+    save_df(oof_index, out/'oof_index.parquet')
+    test_feats = np.asarray(test_feats, np.float32)
+    _save_rows_f16([test_feats if test_feats.ndim == 2 else test_feats.reshape(len(test_ids), -1)], out/'test_feats.npy')
+    save_npy(np.asarray(test_probs, np.float32).reshape(len(test_ids), N_CLASSES), out/'test_probs.npy')
+    save_df(pd.DataFrame(dict(image_id=test_ids)), out/'test_index.parquet')
+    return out
+
 # %% ../nbs/07_embed.ipynb #5f65e77d
 DEMO_EMBED = dict(backbone=DEMO_CNN['backbone'], size=DEMO_CNN['size'], n_folds=DEMO_CNN['n_folds'], tta=4)
-
-def demo_embeddings() -> Path:
-    "Cached work dir with the demo CNN folds and their embeddings (`DEMO_EMBED`)."
-    work = demo_cnn()
-    embed(work, **DEMO_EMBED)
-    return work

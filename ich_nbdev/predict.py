@@ -11,8 +11,7 @@ import numpy as np, pandas as pd, torch, torch.nn as nn
 from fastcore.script import call_parse, Param
 from fastprogress.fastprogress import progress_bar
 from .core import *
-from .models import (ORIGINAL_ARCHS, CheckpointError, create_model, load_checkpoint, read_checkpoint, infer_arch,
-                              save_release_checkpoint)
+from .models import (ORIGINAL_ARCHS, CheckpointError, create_model, load_checkpoint, read_checkpoint, infer_arch)
 from .data import crop_resize, infer_dl, trained_mode
 from .embed import tta_views, predict_slices
 from .preprocess import preprocess, load_slices, scan_dicom_dir, ImageStore, ALL_WINDOWS
@@ -25,7 +24,7 @@ __all__ = ['LAYOUT_HELP', 'TTA', 'OTHER_WINDOWS', 'ARCHIVES', 'CNNSpec', 'releas
            'find_sequence', 'load_folds', 'BatchSize', 'predict_views', 'n_views', 'cnn_predict', 'sequence_predict',
            'per_slice_table', 'per_series_table', 'display_image', 'windows_sheet', 'select_slices', 'saliency_figures',
            'ensemble_maps', 'store_size', 'predict', 'predict_cli', 'sha256sum', 'place_checkpoints', 'fetch_models',
-           'download_cli', 'fake_release']
+           'download_cli']
 
 # %% ../nbs/11_predict.ipynb #ad6e0e96
 @dataclass
@@ -453,17 +452,3 @@ def download_cli(src:str,        # archive URL (http/https/file://), local archi
                  no_check:bool=False):  # skip checking the keys of each checkpoint
     "Download model checkpoints into the original release layout, verifying their SHA-256."
     for p in fetch_models(src, dest, sha256, name, not no_check): print(p)
-
-# %% ../nbs/11_predict.ipynb #6933add1
-def fake_release(dest, archs=None, n_folds=2, seed=0, old_keys=()) -> dict:
-    "Random-weight checkpoints of the original layout in `dest/2DNet/<arch>_<size>/`; returns name -> fold models."
-    archs, out = archs or {'DenseNet121_change_avg': 512}, {}
-    for arch, size in archs.items():
-        d = Path(dest)/'2DNet'/f'{arch}_{size}'
-        out[d.name] = []
-        for k in range(n_folds):
-            torch.manual_seed(seed + k)
-            m = create_model(arch, pretrained=False).eval()
-            save_release_checkpoint(m, d/f'model_epoch_best_{k}.pth', epoch=40 + k, val_loss=0.06 + k / 100, old_names=arch in old_keys)
-            out[d.name].append(m)
-    return out

@@ -15,7 +15,6 @@ from PIL import Image
 from fastcore.script import call_parse
 from .core import *
 from .dicom import *
-from .synth import demo_data
 
 # %% auto #0
 __all__ = ['SIDE_SUFFIXES', 'DEFAULT_WINDOWS', 'ALL_WINDOWS', 'CODEC', 'LEVEL', 'STORE_FORMAT', 'STAGE', 'TRANSIENT',
@@ -23,7 +22,7 @@ __all__ = ['SIDE_SUFFIXES', 'DEFAULT_WINDOWS', 'ALL_WINDOWS', 'CODEC', 'LEVEL', 
            'shard_tag', 'encode_image', 'decode_image', 'append_image', 'close_shards', 'read_image', 'tune_malloc',
            'resize_stack', 'slice_record', 'read_slice', 'DiskFullError', 'process_file', 'image_id_of', 'split_of',
            'order_slices', 'drop_duplicates', 'sop_uid_of', 'map_files', 'default_workers', 'preprocess', 'load_slices',
-           'data_dir', 'ImageStore', 'demo_work', 'parse_windows', 'preprocess_cli']
+           'data_dir', 'ImageStore', 'parse_windows', 'preprocess_cli']
 
 # %% ../nbs/03_preprocess.ipynb #2329e3ca
 SIDE_SUFFIXES = {'.csv', '.json', '.parquet', '.txt', '.md', '.yaml', '.yml', '.html', '.xml', '.lock', '.tmp', '.py', '.ipynb'}
@@ -558,13 +557,6 @@ class ImageStore:
 
 # %% ../nbs/03_preprocess.ipynb #bb8047e0
 DEMO_PREP = dict(size=256, group_by='series', windows=ALL_WINDOWS)
-
-def demo_work(**kwargs) -> Path:
-    "Cached preprocessed work dir of the synthetic demo data (`DEMO_PREP` updated with `kwargs`), built once."
-    data, p = demo_data(), {**DEMO_PREP, **kwargs}
-    w = cache_dir('demo_work')/f'prep_{params_hash(_params(data, p["group_by"], p["size"], p["windows"]))[:10]}'
-    with locked(w): preprocess(data, w, n_workers=min(2, os.cpu_count() or 1), progress=False, **p)   # quick when done
-    return w
 
 # %% ../nbs/03_preprocess.ipynb #cef89a30
 def parse_windows(s) -> tuple:

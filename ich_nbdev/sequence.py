@@ -17,15 +17,13 @@ from fastai.data.core import DataLoaders
 from fastai.optimizer import OptimWrapper
 from .core import *
 from .metrics import weighted_log_loss
-from .embed import demo_embeddings
 
 # %% auto #0
 __all__ = ['SPLITS', 'ORIGINAL_MILESTONES', 'SEQ_VERSION', 'SEQ_DEFAULTS', 'DEMO_SEQ', 'embedding_names', 'load_embedding',
-           'FeatStack', 'gather_inputs', 'fake_slices', 'fake_embeddings', 'SeqData', 'pos_diff', 'load_seq_data',
-           'SeqDataset', 'pad_collate', 'MaskedBatchNorm2d', 'ConvBNReLU', 'BiGRUHead', 'SequenceModel', 'masked_wbce',
-           'seq_loss', 'SliceLogLoss', 'seq_folds', 'MultiStepLR', 'scaled_milestones', 'seq_milestones', 'seq_dls',
-           'seq_learner', 'fit_seq', 'predict_series', 'train_folds', 'load_fold_model', 'predict_folds',
-           'sequence_stage', 'demo_inputs', 'demo_sequence']
+           'FeatStack', 'gather_inputs', 'SeqData', 'pos_diff', 'load_seq_data', 'SeqDataset', 'pad_collate',
+           'MaskedBatchNorm2d', 'ConvBNReLU', 'BiGRUHead', 'SequenceModel', 'masked_wbce', 'seq_loss', 'SliceLogLoss',
+           'seq_folds', 'MultiStepLR', 'scaled_milestones', 'seq_milestones', 'seq_dls', 'seq_learner', 'fit_seq',
+           'predict_series', 'train_folds', 'load_fold_model', 'predict_folds', 'sequence_stage']
 
 # %% ../nbs/08_sequence.ipynb #acb241e8
 def embedding_names(work) -> list:
@@ -94,53 +92,6 @@ def gather_inputs(work, names, split='oof'):
         maps.append(rows)
         probs[:, j] = p if rows is None else p[rows]
     return ids, FeatStack([f for _, f, _ in loaded], maps), probs
-
-# %% ../nbs/08_sequence.ipynb #62a2b3f8
-def _fake_labels(rng, n):
-    "Labels of one series of `n` slices: with p=.5 one run of consecutive slices with one or two subtypes."
-    y = np.zeros((n, N_CLASSES), np.float32)
-    if rng.random() < .5:
-        a = rng.integers(0, n - 1); b = min(n, a + rng.integers(2, max(3, n // 2)))
-        y[a:b, rng.choice(len(SUBTYPES), rng.integers(1, 3), replace=False)] = 1
-    y[:, -1] = y[:, :-1].max(1)
-    return y
-
-def fake_slices(n_studies=24, n_test_studies=4, slices=(6, 16), series_per_study=1, seed=0):
-    "A slice table and wide labels of synthetic series (`split` 'train'/'test')."
-    rng, rows, labs = np.random.default_rng(seed), [], []
-    for s in range(n_studies + n_test_studies):
-        for r in range(series_per_study):
-            n, g, z0 = rng.integers(*slices), f'SER_{s:03d}_{r}', rng.normal(0, 20)
-            split = 'train' if s < n_studies else 'test'
-            ids = [f'ID_{s:03d}{r}{i:03d}' for i in range(n)]
-            rows.append(pd.DataFrame(dict(image_id=ids, patient_id=f'PAT_{s:03d}', study_uid=f'STU_{s:03d}', series_uid=g,
-                                          group_id=g, slice_idx=np.arange(n), n_slices=n, position=z0 + 5. * np.arange(n), split=split)))
-            labs.append(pd.DataFrame(_fake_labels(rng, n), columns=LABELS).assign(image_id=ids))
-    slices_df = pd.concat(rows, ignore_index=True)
-    return slices_df, pd.concat(labs, ignore_index=True)[['image_id', *LABELS]]
-
-# %% ../nbs/08_sequence.ipynb #1cae4280
-def fake_embeddings(work, n_studies=24, n_test_studies=4, slices=(6, 16), dims=(48, 32), noise=1.5, n_cnn_folds=3, seed=0) -> Path:
-    "Write a slice table, labels, a sample submission and one embeddings folder per width in `dims` into `work`."
-    work, rng = Path(work), np.random.default_rng(seed)
-    sl, lab = fake_slices(n_studies, n_test_studies, slices, seed=seed)
-    save_df(sl, wpath(work, WD.slices))
-    y = lab.set_index('image_id').loc[sl.image_id, LABELS].to_numpy()
-    train = (sl.split == 'train').to_numpy()
-    save_df(lab[lab.image_id.isin(sl.image_id[train])], wpath(work, WD.labels))
-    test_ids = sl.image_id[~train].to_numpy()
-    save_df(pd.DataFrame(dict(ID=[f'{i}_{c}' for i in test_ids for c in LABELS], Label=.5)), wpath(work, KAGGLE.sample_sub))
-    fold = sl.study_uid.map({s: i % n_cnn_folds for i, s in enumerate(sl.study_uid.unique())}).to_numpy()
-    for k, D in enumerate(dims):
-        W = rng.normal(0, 1, (N_CLASSES, D))
-        feats = ((2 * y - 1) @ W + noise * rng.normal(0, 1, (len(y), D)) * np.sqrt(N_CLASSES)).astype(np.float16)
-        probs = 1 / (1 + np.exp(-(2.5 * (2 * y - 1) + noise * 1.6 * rng.normal(0, 1, y.shape) - 1)))
-        d = wpath(work, WD.embeddings, f'fake{k}_{D}', 'x').parent
-        for split, m in [('oof', train), ('test', ~train)]:
-            save_npy(feats[m], d/f'{split}_feats.npy'); save_npy(probs[m].astype(np.float32), d/f'{split}_probs.npy')
-            idx = pd.DataFrame(dict(image_id=sl.image_id[m].to_numpy()))
-            save_df(idx.assign(fold=fold[m]) if split == 'oof' else idx, d/f'{split}_index.parquet')
-    return work
 
 # %% ../nbs/08_sequence.ipynb #e1fceae4
 def _lookup(keys: pd.Series, ids, what) -> np.ndarray:
@@ -517,13 +468,3 @@ def _sequence_stage(work, names, p, device, quiet):
 
 # %% ../nbs/08_sequence.ipynb #ce8b3489
 DEMO_SEQ = dict(n_folds=3, epochs=10, bs=4, lr=1e-3, seed=0, split='stratified', milestones=None, prior_init=True)   # ours: see the model section
-
-def demo_inputs() -> Path:
-    "Work dir with the demo embeddings: stage 07's cached demo fixture (CNN folds trained and embedded when missing)."
-    return Path(demo_embeddings())
-
-def demo_sequence(**params) -> Path:
-    "The demo work dir with this stage done (demo parameters, or `params`)."
-    work = demo_inputs()
-    sequence_stage(work, quiet=True, **{**DEMO_SEQ, **params})
-    return work

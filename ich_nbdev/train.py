@@ -19,14 +19,13 @@ from .core import *
 from .data import *
 from .models import create_model, save_checkpoint, load_checkpoint, model_splitter, unwrap_model, DEMO_ARCH
 from .metrics import weighted_log_loss, safe_auc
-from .preprocess import demo_work
 
 # %% auto #0
 __all__ = ['LOSSES', 'PROFILES', 'SCHEDULES', 'DEMO_CNN', 'WeightedBCE', 'make_loss', 'cnn_metrics', 'fold_settings', 'cnn_name',
            'cnn_dir', 'warm_restarts', 'original_lr', 'original_schedule', 'validates', 'checkpoints', 'ValidEvery',
            'FoldCheckpoints', 'load_last', 'FoldCSVLogger', 'init_distributed', 'DDPTrainer', 'adam', 'init_head_bias',
            'fold_learner', 'fit_schedule', 'plot_curves', 'prior_wll', 'train_fold', 'predict_probs', 'finish_fold',
-           'oof_predictions', 'cnn_scores', 'train_cnn', 'demo_cnn_work', 'demo_cnn']
+           'oof_predictions', 'cnn_scores', 'train_cnn']
 
 # %% ../nbs/06_train_cnn.ipynb #ed888fb1
 class WeightedBCE(nn.Module):
@@ -341,13 +340,3 @@ def train_cnn(work, fold=None, train_csv=None, num_workers=0, device=None, force
 
 # %% ../nbs/06_train_cnn.ipynb #d8296dcc
 DEMO_CNN = dict(backbone=DEMO_ARCH, size=64, n_folds=3, epochs=2, bs=32, profile='demo')
-
-def demo_cnn_work() -> Path:
-    "The cached demo work dir of the CNN stages (preprocessed demo data linked in)."
-    return link_work(demo_work(), cache_dir('demo_cnn'))
-
-def demo_cnn() -> Path:
-    "Cached work dir with the demo CNN folds (`DEMO_CNN`) trained; built once."
-    work = demo_cnn_work()
-    with locked(work/'.demo_cnn'): train_cnn(work, **DEMO_CNN)
-    return work
