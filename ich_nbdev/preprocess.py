@@ -283,11 +283,11 @@ def _params(dicom_dir, group_by, size, windows):
 
 def _check_store(work, params):
     "Start a fresh store (and record parts) when the stored images were made with another size, windows or codec."
-    meta_fn, meta = Path(work)/WD.images/'meta.json', {k: params[k] for k in ('size', 'windows', 'codec', 'store')}
+    meta_fn, meta = Path(work)/WD.images/WD.images.meta, {k: params[k] for k in ('size', 'windows', 'codec', 'store')}
     if meta_fn.exists() and load_json(meta_fn) != meta:
         warnings.warn(f'{work}: image store made with {load_json(meta_fn)}, now {meta}: rebuilding it')
         for d in (WD.images, _PARTS): shutil.rmtree(Path(work)/d, ignore_errors=True)
-    if not meta_fn.exists(): save_json(meta, wpath(work, WD.images, 'meta.json'))
+    if not meta_fn.exists(): save_json(meta, wpath(work, WD.images, WD.images.meta))
 
 def _load_parts(work, files, ids=None) -> pd.DataFrame:
     "Records saved by earlier runs, for files still in the scan, of the same file (`ids`: path -> identity) and (when ok) with their image present."
@@ -491,7 +491,7 @@ class ImageStore:
     "uint8 windowed images of a preprocessed work dir, by row of `load_slices(work)` (a few decoded items cached)."
     def __init__(self, work, df=None, cache=8):
         self.work, self.df = Path(work), load_slices(work) if df is None else df
-        meta = load_json(self.work/WD.images/'meta.json')
+        meta = load_json(self.work/WD.images/WD.images.meta)
         self.windows = [w if isinstance(w, str) else tuple(w) for w in meta['windows']]
         self.size = meta['size']
         self.shards, self.offsets, self.nbytes = self.df.shard.values, self.df.offset.values, self.df.nbytes.values

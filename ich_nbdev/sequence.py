@@ -28,15 +28,15 @@ __all__ = ['SPLITS', 'ORIGINAL_MILESTONES', 'SEQ_VERSION', 'SEQ_DEFAULTS', 'DEMO
 # %% ../nbs/08_sequence.ipynb #acb241e8
 def embedding_names(work) -> list:
     "The feature models found in `work/embeddings/` (folders holding an `oof_index.parquet`)."
-    d = Path(work)/WD.embeddings
-    return sorted(p.name for p in d.iterdir() if (p/'oof_index.parquet').exists()) if d.is_dir() else []
+    d = Path(work)/WD.emb
+    return sorted(p.name for p in d.iterdir() if (p/WD.emb.oof_index).exists()) if d.is_dir() else []
 
 def load_embedding(work, name, split='oof'):
     "`(index, feats, probs)` of feature model `name` for `split` ('oof' or 'test')."
-    d = Path(work)/WD.embeddings/name
-    idx = pd.read_parquet(require_file(d/f'{split}_index.parquet', f'{name} {split} index'))
-    feats = np.load(require_file(d/f'{split}_feats.npy', f'{name} {split} features'), mmap_mode='r')
-    probs = np.load(require_file(d/f'{split}_probs.npy', f'{name} {split} probabilities')).astype(np.float32)
+    d = Path(work)/WD.emb/name
+    idx = pd.read_parquet(require_file(d/getattr(WD.emb, f'{split}_index'), f'{name} {split} index'))
+    feats = np.load(require_file(d/getattr(WD.emb, f'{split}_feats'), f'{name} {split} features'), mmap_mode='r')
+    probs = np.load(require_file(d/getattr(WD.emb, f'{split}_probs'), f'{name} {split} probabilities')).astype(np.float32)
     if not len(idx) == len(feats) == len(probs):
         raise ValueError(f'{d}: {split} index has {len(idx)} rows, features {len(feats)}, probabilities {len(probs)}')
     return idx, feats, probs
@@ -138,7 +138,7 @@ def pos_diff(pos) -> np.ndarray:
 def load_seq_data(work, names=None, split='oof', group_col='group_id') -> SeqData:
     "The `SeqData` of `split` ('oof' = the labelled training images, 'test') from the files of `work`."
     names = names or embedding_names(work)
-    if not names: raise FileNotFoundError(f'no feature model in {Path(work)/WD.embeddings} (run the embeddings stage first)')
+    if not names: raise FileNotFoundError(f'no feature model in {Path(work)/WD.emb} (run the embeddings stage first)')
     ids, feats, probs = gather_inputs(work, names, split)
     slices = pd.read_parquet(require_file(Path(work)/WD.slices, 'slice table'))
     labels = pd.read_parquet(require_file(Path(work)/WD.labels, 'labels')) if split == 'oof' else None
@@ -382,7 +382,7 @@ SEQ_DEFAULTS = dict(n_folds=5, epochs=40, bs=128, lr=3e-4, seed=0, crop=24, hidd
 def _inputs_key(work, names):
     "Identity of what the stage reads (every file's size, mtime_ns and inode: embeddings, labels, slices), for the resume hash."
     w = Path(work)
-    ids = file_identity([w/WD.embeddings/n for n in names] + [w/WD.labels, w/WD.slices])
+    ids = file_identity([w/WD.emb/n for n in names] + [w/WD.labels, w/WD.slices])
     return {str(Path(k).relative_to(w)): v for k, v in ids.items()}
 
 def _save_model(model, fn):
@@ -398,7 +398,7 @@ def train_folds(work, data, folds, p, names, device=None, quiet=False) -> list:
     recs = []
     for k in range(p['n_folds']):
         fp = dict(p, fold=k, inputs=_inputs_key(work, names), version=SEQ_VERSION)
-        fn = wpath(work, WD.sequence, f'fold{k}.pth')
+        fn = wpath(work, WD.seq, WD.seq.model(k))
         if stage_done(work, f'sequence_fold{k}', fp) and fn.exists():
             recs.append(load_json(Path(work)/WD.stages/f'sequence_fold{k}.json')['record']); continue
         learn = seq_learner(data, np.flatnonzero(folds != k), np.flatnonzero(folds == k), p['bs'], p['lr'], p['seed'] + k,
@@ -414,7 +414,7 @@ def train_folds(work, data, folds, p, names, device=None, quiet=False) -> list:
 def load_fold_model(work, k, data, hidden=96, drop=.5, device=None):
     "The trained `SequenceModel` of fold `k` (strict load), in eval mode."
     model = SequenceModel(data.feats.shape[2], data.feats.shape[1], data.probs.shape[1], hidden, drop)
-    sd = torch.load(require_file(Path(work)/WD.sequence/f'fold{k}.pth', f'sequence model fold {k}'), map_location='cpu', weights_only=True)
+    sd = torch.load(require_file(Path(work)/WD.seq/WD.seq.model(k), f'sequence model fold {k}'), map_location='cpu', weights_only=True)
     model.load_state_dict(sd, strict=True)
     return model.to(get_device(device or 'auto')).eval()
 
@@ -439,30 +439,30 @@ def sequence_stage(work, names=None, device=None, quiet=False, force=False, **pa
     unknown = set(params) - set(SEQ_DEFAULTS)
     if unknown: raise TypeError(f'unknown sequence parameters {sorted(unknown)}')
     work, names = Path(work), list(names or embedding_names(work))
-    with locked(Path(work)/WD.sequence/'stage'):
+    with locked(Path(work)/WD.seq/'stage'):
         if force:   # every fold trained again
             for m in ['sequence', *(f'sequence_fold{k}' for k in range(p['n_folds']))]: clear_done(work, m)
         return _sequence_stage(work, names, p, device, quiet)
 
 def _sequence_stage(work, names, p, device, quiet):
     key = dict(p, names=names, inputs=_inputs_key(work, names) if names else None, version=SEQ_VERSION)
-    out = Path(work)/WD.sequence
-    if stage_done(work, 'sequence', key) and (out/'scores.json').exists(): return load_json(out/'scores.json')
+    out = Path(work)/WD.seq
+    if stage_done(work, 'sequence', key) and (out/WD.seq.scores).exists(): return load_json(out/WD.seq.scores)
     oof = load_seq_data(work, names, 'oof', p['group_col'])
-    has_test = (Path(work)/WD.embeddings/names[0]/'test_index.parquet').exists()
+    has_test = (Path(work)/WD.emb/names[0]/WD.emb.test_index).exists()
     test = load_seq_data(work, names, 'test', p['group_col']) if has_test else None
     folds = seq_folds(oof, p['n_folds'], p['seed'], p['split'])
     recs = train_folds(work, oof, folds, p, names, device, quiet)
     oof_df, test_df = predict_folds(work, oof, test, folds, p, device)
-    save_df(oof_df, wpath(work, WD.sequence, 'oof_preds.parquet'))
-    if test_df is not None: save_df(test_df, wpath(work, WD.sequence, 'test_preds.parquet'))
+    save_df(oof_df, wpath(work, WD.seq, WD.seq.oof_preds))
+    if test_df is not None: save_df(test_df, wpath(work, WD.seq, WD.seq.test_preds))
     y = pd.DataFrame(oof.y, columns=LABELS).assign(image_id=oof.ids)
     scores = dict(oof_wlogloss=weighted_log_loss(y.set_index('image_id').loc[oof_df.image_id], oof_df),
                   cnn_oof_wlogloss={n: weighted_log_loss(oof.y, oof.probs[:, j]) for j, n in enumerate(names)},
                   cnn_mean_oof_wlogloss=weighted_log_loss(oof.y, oof.probs.mean(1)),
                   n_series=len(oof), n_slices=len(oof.ids), n_test_slices=0 if test is None else len(test.ids),
                   folds=recs, params=p, names=names, env=env_info())
-    save_json(scores, wpath(work, WD.sequence, 'scores.json'))
+    save_json(scores, wpath(work, WD.seq, WD.seq.scores))
     mark_done(work, 'sequence', key, oof_wlogloss=scores['oof_wlogloss'])
     return scores
 

@@ -120,7 +120,7 @@ def fake_embeddings(work, n_studies=24, n_test_studies=4, slices=(6, 16), dims=(
         feats = ((2 * y - 1) @ W + noise * rng.normal(0, 1, (len(y), D)) * np.sqrt(N_CLASSES)).astype(np.float16)
         probs = 1 / (1 + np.exp(-(2.5 * (2 * y - 1) + noise * 1.6 * rng.normal(0, 1, y.shape) - 1)))
         oof_index = pd.DataFrame(dict(image_id=sl.image_id[train].to_numpy(), fold=fold[train]))
-        write_embeddings(wpath(work, WD.embeddings, f'fake{k}_{D}', 'x').parent, oof_index, feats[train], probs[train],
+        write_embeddings(wpath(work, WD.emb, f'fake{k}_{D}', 'x').parent, oof_index, feats[train], probs[train],
                          test_ids, feats[~train], probs[~train])
     return work
 
