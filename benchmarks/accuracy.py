@@ -83,7 +83,7 @@ def evaluate(a, work) -> dict:
     from ich_nbdev.train import oof_predictions
     from ich_nbdev.embed import load_embeddings
     lab = pd.read_parquet(work/WD.labels).merge(pd.read_parquet(work/WD.folds)[['image_id', 'fold']], on='image_id', validate='1:1')
-    seq = pd.read_parquet(work/WD.sequence/'oof_preds.parquet').set_index('image_id')
+    seq = pd.read_parquet(work/WD.seq/WD.seq.oof_preds).set_index('image_id')
     cnn = oof_predictions(work, a.backbone, a.size, a.n_folds).set_index('image_id')
     emb = load_embeddings(work, a.backbone, a.size)
     tta = pd.DataFrame(emb['oof_probs'], columns=LABELS, index=emb['oof_index'].image_id.values)

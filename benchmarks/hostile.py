@@ -22,7 +22,8 @@ import numpy as np, pandas as pd
 from pydicom import uid
 from pydicom.encaps import encapsulate
 import ich_nbdev.preprocess as pp
-from ich_nbdev.dicom import write_ct, read_dicom, DicomError
+from ich_nbdev.dicom import read_dicom, DicomError
+from ich_nbdev.testing import write_ct
 from ich_nbdev.synth import demo_data
 from ich_nbdev.preprocess import preprocess, load_slices
 

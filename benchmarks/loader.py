@@ -20,7 +20,8 @@ from ich_nbdev.models import DEMO_ARCH, create_model
 
 def fake_index(n, per_series=40, seed=0):
     "A `n`-slice table in series of `per_series` (sorted by series and position) over the demo store's images, and labels."
-    from ich_nbdev.preprocess import demo_work, load_slices
+    from ich_nbdev.preprocess import load_slices
+    from ich_nbdev.testing import demo_work
     work = demo_work()
     rng, demo = np.random.default_rng(seed), load_slices(work)
     g = np.arange(n) // per_series
@@ -77,7 +78,7 @@ def train_bench(size, bs, arch, epochs=2):
     "Training images/s of `arch` over the demo work dir's fold-0 `slice_dls` (fastai Learner), and bare steps."
     from fastai.learner import Learner
     from fastai.callback.core import Callback
-    from ich_nbdev.preprocess import demo_work
+    from ich_nbdev.testing import demo_work
     from ich_nbdev.data import slice_dls, link_work
     from ich_nbdev.train import make_loss, adam
     class TrainTimer(Callback):

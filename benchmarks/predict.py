@@ -16,7 +16,8 @@ import numpy as np, torch, torch.nn.functional as F, cv2
 from ich_nbdev.core import LABELS
 from ich_nbdev.dicom import read_dicom, dcm_hu, dicom_window
 from ich_nbdev.synth import make_synth
-from ich_nbdev.predict import predict, find_models, load_folds, fake_release
+from ich_nbdev.predict import predict, find_models, load_folds
+from ich_nbdev.testing import fake_release
 
 def fork_reference(dicom_dir, models_dir, size, bs=8, work=None):
     "Slices/s of the fork's way: DICOM -> PNG per slice, PNG -> replicated 3-channel input -> every fold."
@@ -46,7 +47,7 @@ def ours(dicom_dir, models_dir, out, size=None):
     return rec['n_slices'] / (time.perf_counter() - t0), rec['n_slices']
 
 def demo_models():
-    from ich_nbdev.train import demo_cnn
+    from ich_nbdev.testing import demo_cnn
     return demo_cnn()
 
 if __name__ == '__main__':

@@ -59,7 +59,7 @@ def small_store(root) -> Path:
     from ich_nbdev.preprocess import preprocess
     from ich_nbdev.synth import demo_data
     w = Path(root)/'store512'
-    if not (w/'slices.parquet').exists(): preprocess(demo_data(), w, size=512, windows=('dicom',), n_workers=2, progress=False)
+    if not (w/WD.slices).exists(): preprocess(demo_data(), w, size=512, windows=('dicom',), n_workers=2, progress=False)
     return w
 
 # ---------------------------------------------------------------- building a work dir
@@ -121,8 +121,8 @@ def build(work, frac, store, seed=0):
         del oof, tf, tp
     lab = pd.read_parquet(work/WD.labels)
     save_df(_frame(lab.image_id.to_numpy(), rng.random((len(lab), N_CLASSES), np.float32), fold=data.set_index('image_id').fold.loc[lab.image_id].to_numpy()),
-            wpath(work, WD.sequence, 'oof_preds.parquet'))
-    save_df(_frame(test_ids, rng.random((len(test_ids), N_CLASSES), np.float32)), wpath(work, WD.sequence, 'test_preds.parquet'))
+            wpath(work, WD.seq, WD.seq.oof_preds))
+    save_df(_frame(test_ids, rng.random((len(test_ids), N_CLASSES), np.float32)), wpath(work, WD.seq, WD.seq.test_preds))
     save_df(pd.DataFrame(dict(ID=np.char.add(np.repeat(test_ids.astype(str), N_CLASSES), np.tile(np.char.add('_', LABELS), len(test_ids))),
                               Label=.5)), work/KAGGLE.sample_sub)
     save_json(dict(frac=frac, **n), work/'bench.json')
@@ -157,7 +157,7 @@ def stage(name, work):
         from ich_nbdev.embed import _save_embeddings, embed_data
         def setup():
             rng, data = np.random.default_rng(1), embed_data(work, {})
-            test_ids = pd.read_parquet(work/WD.embeddings/'se_resnext101_32x4d_256'/'test_index.parquet').image_id.to_numpy()
+            test_ids = pd.read_parquet(work/WD.emb/'se_resnext101_32x4d_256'/WD.emb.test_index).image_id.to_numpy()
             oof = [(va[['image_id', 'fold']], rng.standard_normal((len(va), 2048), np.float32), rng.random((len(va), N_CLASSES), np.float32), {})
                    for _, va in data.groupby('fold')]
             return data, oof, test_ids, rng.standard_normal((len(test_ids), 2048), np.float32), rng.random((len(test_ids), N_CLASSES), np.float32)

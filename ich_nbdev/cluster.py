@@ -10,10 +10,8 @@ from .core import *
 from .runs import load_profile, stage_tasks, task_output
 
 # %% auto #0
-__all__ = ['STANDIN_RUN', 'repo_root', 'cluster_scripts', 'bash_syntax', 'sbatch_problems', 'fake_tool', 'bash_job',
-           'sbatch_args', 'def_sections', 'container_problems', 'parse_jobs', 'slurm_jobs', 'active_jobs',
-           'job_failures', 'wait_jobs', 'job_logs', 'expected_notebooks', 'check_run', 'write_standin',
-           'standin_profile', 'local_cluster', 'submit_pipeline']
+__all__ = ['repo_root', 'cluster_scripts', 'bash_syntax', 'sbatch_problems', 'def_sections', 'container_problems', 'parse_jobs',
+           'slurm_jobs', 'active_jobs', 'job_failures', 'wait_jobs', 'job_logs', 'expected_notebooks', 'check_run']
 
 # %% ../nbs/13_cluster.ipynb #553f5c46
 def repo_root() -> Path:
@@ -47,31 +45,6 @@ def sbatch_problems(fn) -> list[str]:
     if any(re.search(r'--(gres|gpus|partition|account)\b', l) for l in sb): probs.append('an #SBATCH line fixes resources (pass them from the environment)')
     if Path(fn).stem != 'jupyterlab' and '#SBATCH --requeue' not in sb: probs.append('no #SBATCH --requeue')
     return probs
-
-# %% ../nbs/13_cluster.ipynb #494771ed
-def fake_tool(path, log) -> Path:
-    "An executable at `path` that appends its arguments (one line per call) to `log` and succeeds."
-    path = Path(path)
-    path.write_text(f'#!/usr/bin/env bash\necho "$*" >> {log}\n')
-    path.chmod(0o755)
-    return path
-
-def bash_job(script, *args, env=None, root=None, check=True) -> subprocess.CompletedProcess:
-    "Run `script` with bash like SLURM would (cwd and `ICH_ROOT`: the checkout), `env` added to the environment."
-    root = Path(root or repo_root())
-    e = {**os.environ, 'ICH_ROOT': str(root), 'SLURM_SUBMIT_DIR': str(root), **(env or {})}
-    r = subprocess.run(['bash', str(script), *map(str, args)], cwd=root, env=e, capture_output=True, text=True)
-    if check and r.returncode: raise RuntimeError(f'{script} exited {r.returncode}:\n{r.stderr[-2000:]}')
-    return r
-
-# %% ../nbs/13_cluster.ipynb #c2a1c285
-def sbatch_args(stage, env=None, root=None) -> list[str]:
-    "The sbatch resource options `slurm/common.sh` gives `stage` under environment `env` (added to os.environ)."
-    root = Path(root or repo_root())
-    e = {k: v for k, v in os.environ.items() if not k.startswith('ICH_')}
-    r = subprocess.run(['bash', '-c', f'source slurm/common.sh; ich_sbatch_args {stage}'], cwd=root,
-                       env={**e, **(env or {})}, capture_output=True, text=True, check=True)
-    return r.stdout.split()
 
 # %% ../nbs/13_cluster.ipynb #bea1ecf3
 def def_sections(txt) -> dict:
@@ -172,73 +145,3 @@ def check_run(run_dir, profile, stages=None, submission=True) -> dict:
         sub = Path(rec.get('params', {}).get('work_dir') or '.')/WD.submission
         if not sub.is_file() or sub.stat().st_size == 0: raise FileNotFoundError(f'submission {sub} missing or empty')
     return dict(notebooks=nbs, submission=str(sub) if sub else None, stages=len(rec.get('stages', [])))
-
-# %% ../nbs/13_cluster.ipynb #3e1960eb
-STANDIN_RUN = '''
-import argparse, os, sys, time, datetime as dt
-from pathlib import Path
-import nbformat
-from ich_nbdev.core import WD, save_df
-from ich_nbdev.runs import load_profile, stage_tasks, stage_notebook, runs_dir, update_run_record
-p = argparse.ArgumentParser()
-p.add_argument('stage'); p.add_argument('-f'); p.add_argument('--task', type=int); p.add_argument('--run_id', default='standin')
-p.add_argument('--n_tasks', action='store_true'); p.add_argument('--force', action='store_true')
-a = p.parse_args()
-prof = load_profile(a.f)
-stages = prof['pipeline'] if a.stage == 'all' else [a.stage]
-if a.n_tasks: sys.exit(print(sum(len(stage_tasks(prof, s)) for s in stages)))
-run_dir = runs_dir()/a.run_id
-run_dir.mkdir(parents=True, exist_ok=True)
-update_run_record(run_dir, run_id=a.run_id, params=prof['params'])
-for s in stages:
-    n = len(stage_tasks(prof, s))
-    for i in ([a.task] if a.task is not None else range(n)):
-        time.sleep(float(os.environ.get('ICH_STANDIN_SLEEP', '0.2')))
-        if s == os.environ.get('ICH_STANDIN_FAIL'):
-            update_run_record(run_dir, stage=dict(stage=s, task=i, status='failed'))
-            sys.exit(f'stand-in: stage {s} fails')
-        out = run_dir/f"{stage_notebook(prof, s).stem}{'' if n == 1 else f'-{i}'}.ipynb"
-        nbformat.write(nbformat.v4.new_notebook(metadata=dict(standin=dict(stage=s, task=i, host=os.uname().nodename))), out)
-        if s == 'submit':
-            import pandas as pd
-            w = Path(prof['params']['work_dir']); w.mkdir(parents=True, exist_ok=True)
-            save_df(pd.DataFrame(dict(ID=['ID_0_any'], Label=[0.5])), w/WD.submission)
-        update_run_record(run_dir, stage=dict(stage=s, task=i, status='ran', output=str(out)))
-        print(f'[{s}-{i}] -> {out}')
-'''
-
-def write_standin(d, python=None) -> Path:
-    "Write the stand-in runner into folder `d` as an executable `ich-run-standin`."
-    fn = Path(d)/'ich-run-standin'
-    fn.write_text(f'#!{python or sys.executable}\n{STANDIN_RUN.lstrip()}')
-    fn.chmod(0o755)
-    return fn
-
-def standin_profile(d, n_train=3, n_shards=0) -> Path:
-    "A profile for the stand-in: the whole pipeline, `train_cnn` fanned out into `n_train` tasks (`n_shards`: preprocessing too), work dir in `d`."
-    fn = Path(d)/'standin.yaml'
-    shards = f"  preprocess_shard: {{n_shards: {n_shards}, matrix: {{shard: {list(range(n_shards))}}}}}\n" if n_shards else ''
-    fn.write_text(f"name: standin\nparams: {{work_dir: {Path(d)/'work'}}}\nstages:\n  synth: {{out_dir: {Path(d)/'data'}}}\n{shards}"
-                  f"  preprocess: {{}}\n  train_cnn: {{matrix: {{fold: {list(range(n_train))}}}}}\n"
-                  "  embed: {}\n  sequence: {}\n  submit: {}\n")
-    return fn
-
-# %% ../nbs/13_cluster.ipynb #d57f38f8
-def local_cluster(cmd='start', env=None) -> str:
-    "Run `slurm/local_cluster.sh cmd`; for start/env/status return the SLURM_CONF it prints."
-    r = subprocess.run([str(repo_root()/'slurm/local_cluster.sh'), cmd], capture_output=True, text=True, env={**os.environ, **(env or {})})
-    if r.returncode: raise RuntimeError(f'local_cluster.sh {cmd} failed:\n{r.stderr[-2000:]}')
-    m = re.search(r'export SLURM_CONF=(\S+)', r.stdout)
-    return m.group(1) if m else ''
-
-def submit_pipeline(profile, *args, env=None) -> dict:
-    "Run `slurm/submit_pipeline.sh profile *args`; returns {'jobs': {stage: (job id, n tasks)}, 'run_id': ...}."
-    r = subprocess.run([str(repo_root()/'slurm/submit_pipeline.sh'), str(profile), *map(str, args)], capture_output=True, text=True,
-                       env={**os.environ, **(env or {})})
-    if r.returncode: raise RuntimeError(f'submit_pipeline.sh failed:\n{r.stderr[-2000:]}')
-    out = dict(jobs={}, run_id=None)
-    for l in r.stdout.splitlines():
-        k, *v = l.split()
-        if k == 'run_id': out['run_id'] = v[0]
-        else: out['jobs'][k] = (v[0], int(v[1]))
-    return out

@@ -10,11 +10,11 @@ import numpy as np, pandas as pd, yaml
 from filelock import FileLock
 
 # %% auto #0
-__all__ = ['LABELS', 'N_CLASSES', 'CLASS_WEIGHTS', 'SUBTYPES', 'USER_ERRORS', 'WD', 'KAGGLE', 'wpath', 'atomic_write',
-           'save_json', 'load_json', 'save_df', 'save_npy', 'params_hash', 'file_identity', 'stage_done', 'mark_done',
-           'recorded_inputs', 'clear_done', 'project_root', 'cache_dir', 'locked', 'WorkDirBusy', 'writer_lock',
-           'safe_name', 'env_info', 'get_device', 'UsageError', 'cli_errors', 'require_file', 'import_problems',
-           'core_first_problems']
+__all__ = ['LABELS', 'N_CLASSES', 'CLASS_WEIGHTS', 'SUBTYPES', 'USER_ERRORS', 'TEST_MODULES', 'FoldName', 'WorkFolder', 'WD',
+           'KAGGLE', 'wpath', 'cnn_name', 'cnn_dir', 'emb_dir', 'atomic_write', 'save_json', 'load_json', 'save_df',
+           'save_npy', 'params_hash', 'file_identity', 'stage_done', 'mark_done', 'recorded_inputs', 'clear_done',
+           'project_root', 'cache_dir', 'locked', 'WorkDirBusy', 'writer_lock', 'safe_name', 'env_info', 'get_device',
+           'UsageError', 'cli_errors', 'require_file', 'import_problems', 'core_first_problems']
 
 # %% ../nbs/00_core.ipynb #2b899d32
 import warnings
@@ -30,17 +30,47 @@ CLASS_WEIGHTS = np.array([2. if l == 'any' else 1. for l in LABELS], dtype=np.fl
 SUBTYPES = LABELS[:-1]
 
 # %% ../nbs/00_core.ipynb #f4397e4d
+class FoldName(str):
+    "A file name with a fold number, e.g. `'fold{k}.pth'`: `name(k)` is fold `k`'s, `name.fold_of(fn)` the fold of file `fn` (None when not one)."
+    def __call__(self, k) -> str: return self.format(k=k)
+    def fold_of(self, fn) -> int | None:
+        a, b = self.split('{k}'); n = Path(fn).name
+        k = n[len(a):len(n) - len(b)] if n.startswith(a) and n.endswith(b) else ''
+        return int(k) if k.isdigit() else None
+
+class WorkFolder(str):
+    "The name of a folder of the work dir (a `str`: `work/WD.cnn` is the folder), with the names of its files as attributes."
+    def __new__(cls, name, **files):
+        self = super().__new__(cls, name)
+        self.__dict__.update(files)
+        return self
+    def files(self) -> dict: return dict(self.__dict__)
+
 class WD:
-    "Names of the files and folders inside a work dir (relative paths)."
+    "Names of the files and folders inside a work dir (relative paths); a folder's attributes name the files in it."
     slices = 'slices.parquet'          # one row per slice read (03)
     failures = 'failures.csv'          # path,reason for every file not used (03)
     summary = 'summary.json'           # counts of the preprocessing run (03)
-    images = 'images'                  # the uint8 image store (03)
+    images = WorkFolder('images',      # the uint8 image store (03)
+                        meta='meta.json')                    # its size, windows and codec
     labels = 'labels.parquet'          # wide labels, one row per image_id (04)
     folds = 'folds.parquet'            # image_id -> fold (04)
-    cnn = 'cnn'                        # cnn/<backbone>_<size>/fold<k>.pth (06)
-    embeddings = 'embeddings'          # embeddings/<backbone>_<size>/ (07)
-    sequence = 'sequence'              # sequence model folds and predictions (08)
+    cnn = WorkFolder('cnn',            # cnn/<backbone>_<size>/, one folder per backbone (06)
+                     best=FoldName('fold{k}.pth'),           # the fold's best model, published when the fold ends
+                     running_best=FoldName('fold{k}.best.pth'),  # the best so far while the fold trains
+                     last=FoldName('fold{k}.last.pth'),      # the last epoch, to resume from
+                     record=FoldName('fold{k}.json'),        # the fold's settings and scores
+                     log=FoldName('fold{k}_log.csv'),        # one line per epoch
+                     curves=FoldName('fold{k}_curves.png'),  # the loss curves
+                     valid=FoldName('fold{k}_valid.parquet'),  # the fold's out-of-fold probabilities
+                     scores='scores.json')                   # out-of-fold scores of the backbone
+    emb = WorkFolder('embeddings',     # embeddings/<backbone>_<size>/ (07): features, probabilities, index per split
+                     oof_feats='oof_feats.npy', oof_probs='oof_probs.npy', oof_index='oof_index.parquet',
+                     test_feats='test_feats.npy', test_probs='test_probs.npy', test_index='test_index.parquet',
+                     scores='scores.json')
+    seq = WorkFolder('sequence',       # the sequence model (08)
+                     model=FoldName('fold{k}.pth'),          # one model per fold
+                     oof_preds='oof_preds.parquet', test_preds='test_preds.parquet', scores='scores.json')
     submission = 'submission.csv'      # Kaggle submission (09)
     scores = 'scores.json'             # score table of the run (09)
     stages = '.stages'                 # stage completion markers
@@ -52,12 +82,26 @@ class KAGGLE:
     train_csv = 'stage_2_train.csv'
     sample_sub = 'stage_2_sample_submission.csv'
 
+
 # %% ../nbs/00_core.ipynb #ceb18011
 def wpath(work, name, *more) -> Path:
     "Path of `name` (a `WD` attribute value) inside `work`, parents created."
     p = Path(work).joinpath(name, *more)
     p.parent.mkdir(parents=True, exist_ok=True)
     return p
+
+# %% ../nbs/00_core.ipynb #6bb5db4b
+def cnn_name(backbone, size) -> str: return f'{backbone}_{size}'
+
+def cnn_dir(work, backbone, size) -> Path:
+    "Folder of a backbone's fold models: `cnn/<backbone>_<size>/` (created)."
+    d = Path(work)/WD.cnn/cnn_name(backbone, size); d.mkdir(parents=True, exist_ok=True)
+    return d
+
+def emb_dir(work, backbone, size) -> Path:
+    "Folder of a backbone's embeddings: `embeddings/<backbone>_<size>/` (created)."
+    d = Path(work)/WD.emb/cnn_name(backbone, size); d.mkdir(parents=True, exist_ok=True)
+    return d
 
 # %% ../nbs/00_core.ipynb #e004a70d
 def _read_umask():
@@ -276,8 +320,10 @@ def require_file(fn, what) -> Path:
     return fn
 
 # %% ../nbs/00_core.ipynb #daff3ff1
+TEST_MODULES = ('testing',)   # fixtures for tests and demo cells: imported by no module of the package
+
 def import_problems(pkg_dir=None) -> list[str]:
-    "Imports of `ich_nbdev` modules that break the layering: of a later notebook's module, or inside a block."
+    "Imports of `ich_nbdev` modules that break the layering: of a later notebook's module, inside a block, or of `TEST_MODULES`."
     import ast
     pkg = Path(pkg_dir or Path(__file__).parent)
     order = {f.stem: m.group(1) for f in pkg.glob('*.py') if (m := re.search(r'File to edit: \.\./nbs/(\S+)\.ipynb', f.read_text()))}
@@ -292,6 +338,7 @@ def import_problems(pkg_dir=None) -> list[str]:
             else: continue
             for t in (t for t in targets if t in order):
                 if id(node) not in top: bad.append(f'{stem}.py:{node.lineno}: imports {t} inside a block')
+                elif t in TEST_MODULES and stem not in TEST_MODULES: bad.append(f'{stem}.py:{node.lineno}: imports {t}, test code')
                 elif order[t] >= order[stem]: bad.append(f'{stem}.py:{node.lineno}: imports {t} ({order[t]}), a later notebook than {order[stem]}')
     return bad
 

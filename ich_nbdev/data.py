@@ -323,7 +323,7 @@ def show_slice_batch(dls, n=8, ncols=4, valid=False, figsize=None):
     return fig
 
 # %% ../nbs/04_data.ipynb #020175e3
-def link_work(src, dst, skip=(WD.labels, WD.folds, WD.cnn, WD.embeddings, WD.sequence, WD.submission, WD.scores)) -> Path:
+def link_work(src, dst, skip=(WD.labels, WD.folds, WD.cnn, WD.emb, WD.seq, WD.submission, WD.scores)) -> Path:
     "Link every entry of work dir `src` into `dst` (created, or re-pointed) except `skip`; stage markers are copied."
     import shutil
     src, dst = Path(src).resolve(), Path(dst); dst.mkdir(parents=True, exist_ok=True)

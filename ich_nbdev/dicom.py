@@ -15,9 +15,9 @@ from pydicom.datadict import tag_for_keyword
 from functools import lru_cache
 
 # %% auto #0
-__all__ = ['MAX_PIXELS', 'WINDOWS', 'DicomError', 'read_dicom', 'write_ct', 'tag_strs', 'tag_floats', 'tag_float', 'tag_str',
-           'check_ct', 'native_pixels', 'dcm_hu', 'window_image', 'dcm_window', 'minmax_window', 'dicom_window',
-           'windowed', 'slice_normal', 'slice_position']
+__all__ = ['MAX_PIXELS', 'WINDOWS', 'DicomError', 'read_dicom', 'tag_strs', 'tag_floats', 'tag_float', 'tag_str', 'check_ct',
+           'native_pixels', 'dcm_hu', 'window_image', 'dcm_window', 'minmax_window', 'dicom_window', 'windowed',
+           'slice_normal', 'slice_position']
 
 # %% ../nbs/01_dicom.ipynb #038e76bd
 class DicomError(Exception):
@@ -58,36 +58,6 @@ def read_dicom(fn, stop_before_pixels=False) -> DcmDataset:
         except Exception as e: raise DicomError(fn, 'not_dicom', f'{type(e).__name__}: {e}') from e
     if not _looks_dicom(ds): raise DicomError(fn, 'not_dicom', 'no DICM prefix and no DICOM image elements')
     return _set_transfer_syntax(ds)
-
-# %% ../nbs/01_dicom.ipynb #34040eda
-def write_ct(fn, raw, position=(0., 0., 0.), orientation=(1, 0, 0, 0, 1, 0), preamble=True, meta=True, **tags) -> Path:
-    "Write `raw` stored values (int16/uint16 HxW, or FxHxW for multi-frame) as a minimal CT DICOM file."
-    raw = np.ascontiguousarray(raw); signed = raw.dtype.kind == 'i'
-    ds = DcmDataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = _uid.ExplicitVRLittleEndian
-    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID = _uid.CTImageStorage
-    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID = _uid.generate_uid()
-    ds.Modality, ds.PatientID = 'CT', 'ID_patient'
-    ds.StudyInstanceUID, ds.SeriesInstanceUID = '1.2.3.1', '1.2.3.1.1'
-    ds.ImagePositionPatient, ds.ImageOrientationPatient = list(position), list(orientation)
-    ds.PixelSpacing, ds.SliceThickness = [0.5, 0.5], 5.
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, 'MONOCHROME2'
-    ds.Rows, ds.Columns = raw.shape[-2:]
-    if raw.ndim == 3: ds.NumberOfFrames = raw.shape[0]
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, int(signed)
-    ds.RescaleIntercept, ds.RescaleSlope = (0 if signed else -1024), 1
-    ds.WindowCenter, ds.WindowWidth = 40, 80
-    ds.PixelData = raw.astype('<i2' if signed else '<u2').tobytes()
-    for k, v in tags.items():
-        if v is None: delattr(ds, k) if k in ds else None
-        else: setattr(ds, k, v)
-    if not (preamble and meta): ds.preamble = None
-    if not meta:   # a bare implicit-VR dataset, as old exports write it
-        ds.file_meta = FileMetaDataset()
-        pydicom.dcmwrite(fn, ds, implicit_vr=True, little_endian=True, enforce_file_format=False)
-    else: ds.save_as(fn, enforce_file_format=preamble)
-    return Path(fn)
 
 # %% ../nbs/01_dicom.ipynb #4113255c
 _tag = lru_cache(None)(tag_for_keyword)

@@ -12,11 +12,11 @@ from .data import *
 from .data import _load_slices
 from .models import load_model, DEMO_ARCH
 from .metrics import weighted_log_loss
-from .train import cnn_dir, cnn_name, prior_wll, demo_cnn, DEMO_CNN
+from .train import prior_wll, DEMO_CNN
 
 # %% auto #0
 __all__ = ['TTA_SETS', 'DEMO_EMBED', 'CropView', 'random_view_params', 'apply_view', 'RandomView', 'tta_views', 'predict_slices',
-           'emb_dir', 'fold_models', 'embed_data', 'embed', 'load_embeddings', 'demo_embeddings']
+           'fold_models', 'embed_data', 'embed', 'load_embeddings', 'write_embeddings']
 
 # %% ../nbs/07_embed.ipynb #6a849b69
 class CropView:
@@ -85,14 +85,9 @@ def predict_slices(model, dl, size, views, seed=0) -> tuple[np.ndarray, np.ndarr
     return torch.cat(feats).numpy(), torch.cat(probs).numpy()
 
 # %% ../nbs/07_embed.ipynb #f74dcab2
-def emb_dir(work, backbone, size) -> Path:
-    "Folder of a backbone's embeddings: `embeddings/<backbone>_<size>/`."
-    d = Path(work)/WD.embeddings/cnn_name(backbone, size); d.mkdir(parents=True, exist_ok=True)
-    return d
-
 def fold_models(work, backbone, size, n_folds) -> list[Path]:
     "The best checkpoints `fold<k>.pth` of a backbone; an error names the missing ones."
-    fns = [cnn_dir(work, backbone, size)/f'fold{k}.pth' for k in range(n_folds)]
+    fns = [cnn_dir(work, backbone, size)/WD.cnn.best(k) for k in range(n_folds)]
     missing = [str(f) for f in fns if not f.exists()]
     if missing: raise FileNotFoundError(f'fold models missing (train them first: ich_nbdev.train): {", ".join(missing)}')
     return fns
@@ -114,7 +109,7 @@ def embed(work, backbone=None, size=64, n_folds=3, tta=10, bs=64, mode=None, dev
     params = dict(backbone=backbone, size=size, n_folds=n_folds, tta=tta, mode=mode,
                   inputs=file_identity([*fns, work/WD.folds, work/WD.labels, work/WD.slices]))   # what it reads, as it is now
     with locked(out/'.embed'):
-        if not force and stage_done(work, f'embed_{out.name}', params) and (out/'scores.json').exists(): return load_json(out/'scores.json')
+        if not force and stage_done(work, f'embed_{out.name}', params) and (out/WD.emb.scores).exists(): return load_json(out/WD.emb.scores)
         return _embed(work, fns, out, params, views, bs, device, num_workers)
 
 def _embed(work, fns, out, params, views, bs, device, num_workers) -> dict:
@@ -147,12 +142,7 @@ def _save_rows_f16(blocks, fn, chunk=1 << 16) -> Path:
 def _save_embeddings(work, out, params, data, oof, test_ids, test_f, test_p, seconds) -> dict:
     idx = pd.concat([o[0] for o in oof], ignore_index=True)
     probs = np.concatenate([o[2] for o in oof])
-    _save_rows_f16([o[1] for o in oof], out/'oof_feats.npy')   # no float32 concatenation of all folds, no float16 copy of it
-    save_npy(probs.astype(np.float32), out/'oof_probs.npy')
-    save_df(idx, out/'oof_index.parquet')
-    _save_rows_f16([np.asarray(test_f, np.float32).reshape(len(test_ids), -1)], out/'test_feats.npy')
-    save_npy(np.asarray(test_p, np.float32).reshape(len(test_ids), N_CLASSES), out/'test_probs.npy')
-    save_df(pd.DataFrame(dict(image_id=test_ids)), out/'test_index.parquet')
+    write_embeddings(out, idx, [o[1] for o in oof], probs, test_ids, test_f, test_p)   # no float32 concatenation of all folds
     lab = data.set_index('image_id').loc[idx.image_id]
     y = lab[LABELS].values.astype(np.float32)
     folds = sorted(data.fold.unique())
@@ -161,23 +151,30 @@ def _save_embeddings(work, out, params, data, oof, test_ids, test_f, test_p, sec
                   n_oof=len(idx), n_test=len(test_ids), n_features=int(oof[0][1].shape[1]),
                   oof_wll=weighted_log_loss(y, probs), prior_wll=weighted_log_loss(y, prior),
                   seconds=round(seconds, 1))
-    save_json(scores, out/'scores.json')
+    save_json(scores, out/WD.emb.scores)
     mark_done(work, f'embed_{out.name}', params, oof_wll=scores['oof_wll'])
     return scores
 
 def load_embeddings(work, backbone=None, size=64) -> dict:
     "The arrays and indexes of `embeddings/<backbone>_<size>/` as a dict (`oof_feats`, `oof_probs`, `oof_index`, `test_*`, `scores`)."
-    d = Path(work)/WD.embeddings/cnn_name(backbone or DEMO_ARCH, size)
-    if not (d/'scores.json').exists(): raise FileNotFoundError(f'{d}: no embeddings (run ich_nbdev.embed first)')
-    res = {f'{s}_{k}': np.load(d/f'{s}_{k}.npy') for s in ('oof', 'test') for k in ('feats', 'probs')}
-    res.update(oof_index=pd.read_parquet(d/'oof_index.parquet'), test_index=pd.read_parquet(d/'test_index.parquet'), scores=load_json(d/'scores.json'))
+    d = Path(work)/WD.emb/cnn_name(backbone or DEMO_ARCH, size)
+    if not (d/WD.emb.scores).exists(): raise FileNotFoundError(f'{d}: no embeddings (run ich_nbdev.embed first)')
+    res = {n: np.load(d/getattr(WD.emb, n)) for n in ('oof_feats', 'oof_probs', 'test_feats', 'test_probs')}
+    res.update(oof_index=pd.read_parquet(d/WD.emb.oof_index), test_index=pd.read_parquet(d/WD.emb.test_index), scores=load_json(d/WD.emb.scores))
     return res
+
+# %% ../nbs/07_embed.ipynb #43fb0e5f
+def write_embeddings(out, oof_index, oof_feats, oof_probs, test_ids, test_feats, test_probs) -> Path:
+    "Write the six files of an embeddings folder `out` (`oof_feats`: an array or a list of row blocks); returns `out`."
+    out, blocks = Path(out), oof_feats if isinstance(oof_feats, (list, tuple)) else [oof_feats]
+    _save_rows_f16(blocks, out/WD.emb.oof_feats)
+    save_npy(np.asarray(oof_probs, np.float32), out/WD.emb.oof_probs)
+    save_df(oof_index, out/WD.emb.oof_index)
+    test_feats = np.asarray(test_feats, np.float32)
+    _save_rows_f16([test_feats if test_feats.ndim == 2 else test_feats.reshape(len(test_ids), -1)], out/WD.emb.test_feats)
+    save_npy(np.asarray(test_probs, np.float32).reshape(len(test_ids), N_CLASSES), out/WD.emb.test_probs)
+    save_df(pd.DataFrame(dict(image_id=test_ids)), out/WD.emb.test_index)
+    return out
 
 # %% ../nbs/07_embed.ipynb #5f65e77d
 DEMO_EMBED = dict(backbone=DEMO_CNN['backbone'], size=DEMO_CNN['size'], n_folds=DEMO_CNN['n_folds'], tta=4)
-
-def demo_embeddings() -> Path:
-    "Cached work dir with the demo CNN folds and their embeddings (`DEMO_EMBED`)."
-    work = demo_cnn()
-    embed(work, **DEMO_EMBED)
-    return work

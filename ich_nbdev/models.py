@@ -16,8 +16,7 @@ __all__ = ['ORIGINAL_LABELS', 'ORIGINAL_ARCHS', 'DEMO_ARCH', 'FORMAT', 'RELEASE_
            'DenseNet121_change_avg', 'DenseNet169_change_avg', 'se_resnext101_32x4d', 'TimmModel',
            'PretrainedWeightsError', 'create_model', 'model_splitter', 'unwrap_model', 'CheckpointError',
            'read_checkpoint', 'normalise_keys', 'check_state_dict', 'checkpoint_head_labels', 'load_checkpoint',
-           'save_checkpoint', 'infer_arch', 'load_model', 'release_path', 'legacy_densenet_keys',
-           'save_release_checkpoint']
+           'save_checkpoint', 'infer_arch', 'load_model', 'release_path', 'legacy_densenet_keys']
 
 # %% ../nbs/05_models.ipynb #da6ba4ec
 ORIGINAL_LABELS = ('any', 'epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural')
@@ -313,13 +312,3 @@ def release_path(models_dir, arch, fold) -> Path:
 def legacy_densenet_keys(sd) -> dict:
     "`sd` with dense-layer keys in the old torchvision naming (`norm1` -> `norm.1`, `conv2` -> `conv.2`, ...)."
     return {re.sub(r'(denselayer\d+\.(?:norm|relu|conv))([12])\.', r'\1.\2.', k): v for k, v in sd.items()}
-
-def save_release_checkpoint(model, fn, epoch=0, val_loss=0.0, old_names=False) -> Path:
-    "Save `model` as the original release did: `{epoch, state_dict, valLoss}` from `DataParallel` (keys `module.*`)."
-    m = unwrap_model(model)
-    if tuple(m.head_labels) != ORIGINAL_LABELS:
-        raise ValueError(f'{fn}: a release file holds a head in the original order {ORIGINAL_LABELS}, this model has {tuple(m.head_labels)}')
-    sd = nn.DataParallel(m).state_dict()
-    if old_names: sd = legacy_densenet_keys(sd)
-    with atomic_write(fn, 'wb') as f: torch.save({'epoch': epoch, 'state_dict': sd, 'valLoss': val_loss}, f)
-    return Path(fn)

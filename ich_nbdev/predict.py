@@ -11,8 +11,7 @@ import numpy as np, pandas as pd, torch, torch.nn as nn
 from fastcore.script import call_parse, Param
 from fastprogress.fastprogress import progress_bar
 from .core import *
-from .models import (ORIGINAL_ARCHS, CheckpointError, create_model, load_checkpoint, read_checkpoint, infer_arch,
-                              save_release_checkpoint)
+from .models import (ORIGINAL_ARCHS, CheckpointError, create_model, load_checkpoint, read_checkpoint, infer_arch)
 from .data import crop_resize, infer_dl, trained_mode
 from .embed import tta_views, predict_slices
 from .preprocess import preprocess, load_slices, scan_dicom_dir, ImageStore, ALL_WINDOWS
@@ -25,7 +24,7 @@ __all__ = ['LAYOUT_HELP', 'TTA', 'OTHER_WINDOWS', 'ARCHIVES', 'CNNSpec', 'releas
            'find_sequence', 'load_folds', 'BatchSize', 'predict_views', 'n_views', 'cnn_predict', 'sequence_predict',
            'per_slice_table', 'per_series_table', 'display_image', 'windows_sheet', 'select_slices', 'saliency_figures',
            'ensemble_maps', 'store_size', 'predict', 'predict_cli', 'sha256sum', 'place_checkpoints', 'fetch_models',
-           'download_cli', 'fake_release']
+           'download_cli']
 
 # %% ../nbs/11_predict.ipynb #ad6e0e96
 @dataclass
@@ -40,11 +39,12 @@ class CNNSpec:
 
 _REL_DIR = re.compile(r'^(?P<arch>.+)_(?P<size>\d+)$')
 _REL_FILE = re.compile(r'^model_epoch_best_(\d+)\.pth$')
-_WORK_FILE = re.compile(r'^fold(\d+)\.pth$')
 
-def _folds(d, pat):
-    "Files of folder `d` matching `pat` (fold number in group 1), in fold order."
-    fns = [(int(m.group(1)), f) for f in d.iterdir() if (m := pat.match(f.name))] if d.is_dir() else []
+def _release_fold(fn) -> int | None: return int(m.group(1)) if (m := _REL_FILE.match(Path(fn).name)) else None
+
+def _folds(d, fold_of):
+    "Files of folder `d` that `fold_of` gives a fold number, in fold order."
+    fns = [(k, f) for f in d.iterdir() if (k := fold_of(f)) is not None] if d.is_dir() else []
     return [f for _, f in sorted(fns)]
 
 def release_models(models_dir) -> list[CNNSpec]:
@@ -53,14 +53,14 @@ def release_models(models_dir) -> list[CNNSpec]:
     for root in [d/'2DNet', d]:
         for sub in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
             m = _REL_DIR.match(sub.name)
-            if m and m['arch'] in ORIGINAL_ARCHS and (files := _folds(sub, _REL_FILE)):
+            if m and m['arch'] in ORIGINAL_ARCHS and (files := _folds(sub, _release_fold)):
                 specs.append(CNNSpec(sub.name, m['arch'], int(m['size']), files, 'release'))
     return specs
 
 def _work_spec(sub) -> CNNSpec | None:
-    files = _folds(sub, _WORK_FILE)
+    files = _folds(sub, WD.cnn.best.fold_of)
     if not files: return None
-    js = sub/f'{files[0].stem}.json'
+    js = sub/WD.cnn.record(WD.cnn.best.fold_of(files[0]))
     s = load_json(js).get('settings', {}) if js.exists() else {}
     if not s.get('backbone'): s = dict(s, backbone=read_checkpoint(files[0])[1].get('arch'))
     m = _REL_DIR.match(sub.name)
@@ -88,10 +88,10 @@ def find_models(models_dir) -> list[CNNSpec]:
 # %% ../nbs/11_predict.ipynb #27d5c900
 def find_sequence(models_dir, specs) -> dict | None:
     "The sequence model of `models_dir` (`dict(names, params, files)`) when its feature models are in `specs`."
-    d = Path(models_dir)/WD.sequence
-    files = _folds(d, _WORK_FILE)
-    if not files or not (d/'scores.json').exists(): return None
-    sc = load_json(d/'scores.json')
+    d = Path(models_dir)/WD.seq
+    files = _folds(d, WD.seq.model.fold_of)
+    if not files or not (d/WD.seq.scores).exists(): return None
+    sc = load_json(d/WD.seq.scores)
     names, have = sc.get('names', []), {s.name for s in specs}
     if not names or not set(names) <= have:
         print(f'sequence model in {d} skipped: it needs feature models {names}, found {sorted(have)}')
@@ -158,7 +158,7 @@ def sequence_predict(models_dir, seq, slices, outs, device='cpu') -> np.ndarray:
     data = SeqData(ids, feats, probs, slices.assign(image_id=ids), group_col='group_id')
     res = np.zeros((N, N_CLASSES), np.float32)
     for fn in seq['files']:
-        k = int(_WORK_FILE.match(fn.name).group(1))
+        k = WD.seq.model.fold_of(fn)
         model = load_fold_model(models_dir, k, data, p.get('hidden', 96), p.get('drop', .5), device)
         rows, pr = predict_series(model, data)
         res[rows] += pr
@@ -298,8 +298,8 @@ def predict(dicom_dir, out_dir, models_dir, group_by='series', tta='flip', devic
     with tm('preprocess'): prep = preprocess(dicom_dir, work, group_by=group_by, n_workers=n_workers, size=store_size(specs),
                                              windows=ALL_WINDOWS, progress=not quiet, exclude=[out], force=force)   # brain window for the panels, any model input; our own outputs are not input
     slices, store = load_slices(work), ImageStore(work)
-    fails = _failures(work, dicom_dir); save_df(fails, out/'failures.csv')
-    if not len(slices): raise RuntimeError(f'no usable CT slice in {dicom_dir}: see {out/"failures.csv"} ({len(fails)} files)')
+    fails = _failures(work, dicom_dir); save_df(fails, out/WD.failures)   # the same list as a work dir's (preprocess knows an output folder by it)
+    if not len(slices): raise RuntimeError(f'no usable CT slice in {dicom_dir}: see {out/WD.failures} ({len(fails)} files)')
     idxs = np.arange(len(slices))
     bs = BatchSize(batch_size, dev)
     outs, members = {}, []
@@ -453,17 +453,3 @@ def download_cli(src:str,        # archive URL (http/https/file://), local archi
                  no_check:bool=False):  # skip checking the keys of each checkpoint
     "Download model checkpoints into the original release layout, verifying their SHA-256."
     for p in fetch_models(src, dest, sha256, name, not no_check): print(p)
-
-# %% ../nbs/11_predict.ipynb #6933add1
-def fake_release(dest, archs=None, n_folds=2, seed=0, old_keys=()) -> dict:
-    "Random-weight checkpoints of the original layout in `dest/2DNet/<arch>_<size>/`; returns name -> fold models."
-    archs, out = archs or {'DenseNet121_change_avg': 512}, {}
-    for arch, size in archs.items():
-        d = Path(dest)/'2DNet'/f'{arch}_{size}'
-        out[d.name] = []
-        for k in range(n_folds):
-            torch.manual_seed(seed + k)
-            m = create_model(arch, pretrained=False).eval()
-            save_release_checkpoint(m, d/f'model_epoch_best_{k}.pth', epoch=40 + k, val_loss=0.06 + k / 100, old_names=arch in old_keys)
-            out[d.name].append(m)
-    return out

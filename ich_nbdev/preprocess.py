@@ -15,7 +15,6 @@ from PIL import Image
 from fastcore.script import call_parse
 from .core import *
 from .dicom import *
-from .synth import demo_data
 
 # %% auto #0
 __all__ = ['SIDE_SUFFIXES', 'DEFAULT_WINDOWS', 'ALL_WINDOWS', 'CODEC', 'LEVEL', 'STORE_FORMAT', 'STAGE', 'TRANSIENT',
@@ -23,7 +22,7 @@ __all__ = ['SIDE_SUFFIXES', 'DEFAULT_WINDOWS', 'ALL_WINDOWS', 'CODEC', 'LEVEL', 
            'shard_tag', 'encode_image', 'decode_image', 'append_image', 'close_shards', 'read_image', 'tune_malloc',
            'resize_stack', 'slice_record', 'read_slice', 'DiskFullError', 'process_file', 'image_id_of', 'split_of',
            'order_slices', 'drop_duplicates', 'sop_uid_of', 'map_files', 'default_workers', 'preprocess', 'load_slices',
-           'data_dir', 'ImageStore', 'demo_work', 'parse_windows', 'preprocess_cli']
+           'data_dir', 'ImageStore', 'parse_windows', 'preprocess_cli']
 
 # %% ../nbs/03_preprocess.ipynb #2329e3ca
 SIDE_SUFFIXES = {'.csv', '.json', '.parquet', '.txt', '.md', '.yaml', '.yml', '.html', '.xml', '.lock', '.tmp', '.py', '.ipynb'}
@@ -284,11 +283,11 @@ def _params(dicom_dir, group_by, size, windows):
 
 def _check_store(work, params):
     "Start a fresh store (and record parts) when the stored images were made with another size, windows or codec."
-    meta_fn, meta = Path(work)/WD.images/'meta.json', {k: params[k] for k in ('size', 'windows', 'codec', 'store')}
+    meta_fn, meta = Path(work)/WD.images/WD.images.meta, {k: params[k] for k in ('size', 'windows', 'codec', 'store')}
     if meta_fn.exists() and load_json(meta_fn) != meta:
         warnings.warn(f'{work}: image store made with {load_json(meta_fn)}, now {meta}: rebuilding it')
         for d in (WD.images, _PARTS): shutil.rmtree(Path(work)/d, ignore_errors=True)
-    if not meta_fn.exists(): save_json(meta, wpath(work, WD.images, 'meta.json'))
+    if not meta_fn.exists(): save_json(meta, wpath(work, WD.images, WD.images.meta))
 
 def _load_parts(work, files, ids=None) -> pd.DataFrame:
     "Records saved by earlier runs, for files still in the scan, of the same file (`ids`: path -> identity) and (when ok) with their image present."
@@ -492,7 +491,7 @@ class ImageStore:
     "uint8 windowed images of a preprocessed work dir, by row of `load_slices(work)` (a few decoded items cached)."
     def __init__(self, work, df=None, cache=8):
         self.work, self.df = Path(work), load_slices(work) if df is None else df
-        meta = load_json(self.work/WD.images/'meta.json')
+        meta = load_json(self.work/WD.images/WD.images.meta)
         self.windows = [w if isinstance(w, str) else tuple(w) for w in meta['windows']]
         self.size = meta['size']
         self.shards, self.offsets, self.nbytes = self.df.shard.values, self.df.offset.values, self.df.nbytes.values
@@ -558,13 +557,6 @@ class ImageStore:
 
 # %% ../nbs/03_preprocess.ipynb #bb8047e0
 DEMO_PREP = dict(size=256, group_by='series', windows=ALL_WINDOWS)
-
-def demo_work(**kwargs) -> Path:
-    "Cached preprocessed work dir of the synthetic demo data (`DEMO_PREP` updated with `kwargs`), built once."
-    data, p = demo_data(), {**DEMO_PREP, **kwargs}
-    w = cache_dir('demo_work')/f'prep_{params_hash(_params(data, p["group_by"], p["size"], p["windows"]))[:10]}'
-    with locked(w): preprocess(data, w, n_workers=min(2, os.cpu_count() or 1), progress=False, **p)   # quick when done
-    return w
 
 # %% ../nbs/03_preprocess.ipynb #cef89a30
 def parse_windows(s) -> tuple:

@@ -18,28 +18,27 @@ from fastai.data.core import DataLoaders
 from fastai.optimizer import OptimWrapper
 from .core import *
 from .metrics import weighted_log_loss
-from .embed import demo_embeddings
 
 # %% auto #0
 __all__ = ['SPLITS', 'ORIGINAL_MILESTONES', 'SEQ_VERSION', 'SEQ_DEFAULTS', 'DEMO_SEQ', 'embedding_names', 'load_embedding',
-           'FeatStack', 'id_array', 'id_positions', 'has_duplicates', 'gather_inputs', 'fake_slices', 'fake_embeddings',
-           'SeqData', 'pos_diff', 'load_seq_data', 'SeqDataset', 'pad_collate', 'MaskedBatchNorm2d', 'ConvBNReLU',
-           'BiGRUHead', 'SequenceModel', 'masked_wbce', 'seq_loss', 'SliceLogLoss', 'seq_folds', 'MultiStepLR',
-           'scaled_milestones', 'seq_milestones', 'seq_dls', 'seq_learner', 'fit_seq', 'predict_series', 'train_folds',
-           'load_fold_model', 'predict_folds', 'sequence_stage', 'demo_inputs', 'demo_sequence']
+           'FeatStack', 'id_array', 'id_positions', 'has_duplicates', 'gather_inputs', 'SeqData', 'pos_diff',
+           'load_seq_data', 'SeqDataset', 'pad_collate', 'MaskedBatchNorm2d', 'ConvBNReLU', 'BiGRUHead',
+           'SequenceModel', 'masked_wbce', 'seq_loss', 'SliceLogLoss', 'seq_folds', 'MultiStepLR', 'scaled_milestones',
+           'seq_milestones', 'seq_dls', 'seq_learner', 'fit_seq', 'predict_series', 'train_folds', 'load_fold_model',
+           'predict_folds', 'sequence_stage']
 
 # %% ../nbs/08_sequence.ipynb #acb241e8
 def embedding_names(work) -> list:
     "The feature models found in `work/embeddings/` (folders holding an `oof_index.parquet`)."
-    d = Path(work)/WD.embeddings
-    return sorted(p.name for p in d.iterdir() if (p/'oof_index.parquet').exists()) if d.is_dir() else []
+    d = Path(work)/WD.emb
+    return sorted(p.name for p in d.iterdir() if (p/WD.emb.oof_index).exists()) if d.is_dir() else []
 
 def load_embedding(work, name, split='oof'):
     "`(index, feats, probs)` of feature model `name` for `split` ('oof' or 'test')."
-    d = Path(work)/WD.embeddings/name
-    idx = pd.read_parquet(require_file(d/f'{split}_index.parquet', f'{name} {split} index'))
-    feats = np.load(require_file(d/f'{split}_feats.npy', f'{name} {split} features'), mmap_mode='r')
-    probs = np.load(require_file(d/f'{split}_probs.npy', f'{name} {split} probabilities')).astype(np.float32)
+    d = Path(work)/WD.emb/name
+    idx = pd.read_parquet(require_file(d/getattr(WD.emb, f'{split}_index'), f'{name} {split} index'))
+    feats = np.load(require_file(d/getattr(WD.emb, f'{split}_feats'), f'{name} {split} features'), mmap_mode='r')
+    probs = np.load(require_file(d/getattr(WD.emb, f'{split}_probs'), f'{name} {split} probabilities')).astype(np.float32)
     if not len(idx) == len(feats) == len(probs):
         raise ValueError(f'{d}: {split} index has {len(idx)} rows, features {len(feats)}, probabilities {len(probs)}')
     return idx, feats, probs
@@ -115,53 +114,6 @@ def gather_inputs(work, names, split='oof'):
         probs[:, j] = p if rows is None else p[rows]
     return ref.to_numpy(zero_copy_only=False), FeatStack([f for _, f, _ in loaded], maps), probs
 
-# %% ../nbs/08_sequence.ipynb #62a2b3f8
-def _fake_labels(rng, n):
-    "Labels of one series of `n` slices: with p=.5 one run of consecutive slices with one or two subtypes."
-    y = np.zeros((n, N_CLASSES), np.float32)
-    if rng.random() < .5:
-        a = rng.integers(0, n - 1); b = min(n, a + rng.integers(2, max(3, n // 2)))
-        y[a:b, rng.choice(len(SUBTYPES), rng.integers(1, 3), replace=False)] = 1
-    y[:, -1] = y[:, :-1].max(1)
-    return y
-
-def fake_slices(n_studies=24, n_test_studies=4, slices=(6, 16), series_per_study=1, seed=0):
-    "A slice table and wide labels of synthetic series (`split` 'train'/'test')."
-    rng, rows, labs = np.random.default_rng(seed), [], []
-    for s in range(n_studies + n_test_studies):
-        for r in range(series_per_study):
-            n, g, z0 = rng.integers(*slices), f'SER_{s:03d}_{r}', rng.normal(0, 20)
-            split = 'train' if s < n_studies else 'test'
-            ids = [f'ID_{s:03d}{r}{i:03d}' for i in range(n)]
-            rows.append(pd.DataFrame(dict(image_id=ids, patient_id=f'PAT_{s:03d}', study_uid=f'STU_{s:03d}', series_uid=g,
-                                          group_id=g, slice_idx=np.arange(n), n_slices=n, position=z0 + 5. * np.arange(n), split=split)))
-            labs.append(pd.DataFrame(_fake_labels(rng, n), columns=LABELS).assign(image_id=ids))
-    slices_df = pd.concat(rows, ignore_index=True)
-    return slices_df, pd.concat(labs, ignore_index=True)[['image_id', *LABELS]]
-
-# %% ../nbs/08_sequence.ipynb #1cae4280
-def fake_embeddings(work, n_studies=24, n_test_studies=4, slices=(6, 16), dims=(48, 32), noise=1.5, n_cnn_folds=3, seed=0) -> Path:
-    "Write a slice table, labels, a sample submission and one embeddings folder per width in `dims` into `work`."
-    work, rng = Path(work), np.random.default_rng(seed)
-    sl, lab = fake_slices(n_studies, n_test_studies, slices, seed=seed)
-    save_df(sl, wpath(work, WD.slices))
-    y = lab.set_index('image_id').loc[sl.image_id, LABELS].to_numpy()
-    train = (sl.split == 'train').to_numpy()
-    save_df(lab[lab.image_id.isin(sl.image_id[train])], wpath(work, WD.labels))
-    test_ids = sl.image_id[~train].to_numpy()
-    save_df(pd.DataFrame(dict(ID=[f'{i}_{c}' for i in test_ids for c in LABELS], Label=.5)), wpath(work, KAGGLE.sample_sub))
-    fold = sl.study_uid.map({s: i % n_cnn_folds for i, s in enumerate(sl.study_uid.unique())}).to_numpy()
-    for k, D in enumerate(dims):
-        W = rng.normal(0, 1, (N_CLASSES, D))
-        feats = ((2 * y - 1) @ W + noise * rng.normal(0, 1, (len(y), D)) * np.sqrt(N_CLASSES)).astype(np.float16)
-        probs = 1 / (1 + np.exp(-(2.5 * (2 * y - 1) + noise * 1.6 * rng.normal(0, 1, y.shape) - 1)))
-        d = wpath(work, WD.embeddings, f'fake{k}_{D}', 'x').parent
-        for split, m in [('oof', train), ('test', ~train)]:
-            save_npy(feats[m], d/f'{split}_feats.npy'); save_npy(probs[m].astype(np.float32), d/f'{split}_probs.npy')
-            idx = pd.DataFrame(dict(image_id=sl.image_id[m].to_numpy()))
-            save_df(idx.assign(fold=fold[m]) if split == 'oof' else idx, d/f'{split}_index.parquet')
-    return work
-
 # %% ../nbs/08_sequence.ipynb #e1fceae4
 def _lookup(keys, ids, what) -> np.ndarray:
     "Row in `keys` of each of `ids` (the first where `keys` repeats one); a ValueError counts and shows the ids `keys` lacks."
@@ -211,7 +163,7 @@ def pos_diff(pos) -> np.ndarray:
 def load_seq_data(work, names=None, split='oof', group_col='group_id') -> SeqData:
     "The `SeqData` of `split` ('oof' = the labelled training images, 'test') from the files of `work`."
     names = names or embedding_names(work)
-    if not names: raise FileNotFoundError(f'no feature model in {Path(work)/WD.embeddings} (run the embeddings stage first)')
+    if not names: raise FileNotFoundError(f'no feature model in {Path(work)/WD.emb} (run the embeddings stage first)')
     ids, feats, probs = gather_inputs(work, names, split)
     fn = require_file(Path(work)/WD.slices, 'slice table')
     want = ['image_id', 'position', 'slice_idx', 'study_uid', group_col]          # only what SeqData reads
@@ -457,7 +409,7 @@ SEQ_DEFAULTS = dict(n_folds=5, epochs=40, bs=128, lr=3e-4, seed=0, crop=24, hidd
 def _inputs_key(work, names):
     "Identity of what the stage reads (every file's size, mtime_ns and inode: embeddings, labels, slices), for the resume hash."
     w = Path(work)
-    ids = file_identity([w/WD.embeddings/n for n in names] + [w/WD.labels, w/WD.slices])
+    ids = file_identity([w/WD.emb/n for n in names] + [w/WD.labels, w/WD.slices])
     return {str(Path(k).relative_to(w)): v for k, v in ids.items()}
 
 def _save_model(model, fn):
@@ -473,7 +425,7 @@ def train_folds(work, data, folds, p, names, device=None, quiet=False) -> list:
     recs = []
     for k in range(p['n_folds']):
         fp = dict(p, fold=k, inputs=_inputs_key(work, names), version=SEQ_VERSION)
-        fn = wpath(work, WD.sequence, f'fold{k}.pth')
+        fn = wpath(work, WD.seq, WD.seq.model(k))
         if stage_done(work, f'sequence_fold{k}', fp) and fn.exists():
             recs.append(load_json(Path(work)/WD.stages/f'sequence_fold{k}.json')['record']); continue
         learn = seq_learner(data, np.flatnonzero(folds != k), np.flatnonzero(folds == k), p['bs'], p['lr'], p['seed'] + k,
@@ -489,7 +441,7 @@ def train_folds(work, data, folds, p, names, device=None, quiet=False) -> list:
 def load_fold_model(work, k, data, hidden=96, drop=.5, device=None):
     "The trained `SequenceModel` of fold `k` (strict load), in eval mode."
     model = SequenceModel(data.feats.shape[2], data.feats.shape[1], data.probs.shape[1], hidden, drop)
-    sd = torch.load(require_file(Path(work)/WD.sequence/f'fold{k}.pth', f'sequence model fold {k}'), map_location='cpu', weights_only=True)
+    sd = torch.load(require_file(Path(work)/WD.seq/WD.seq.model(k), f'sequence model fold {k}'), map_location='cpu', weights_only=True)
     model.load_state_dict(sd, strict=True)
     return model.to(get_device(device or 'auto')).eval()
 
@@ -514,42 +466,32 @@ def sequence_stage(work, names=None, device=None, quiet=False, force=False, **pa
     unknown = set(params) - set(SEQ_DEFAULTS)
     if unknown: raise TypeError(f'unknown sequence parameters {sorted(unknown)}')
     work, names = Path(work), list(names or embedding_names(work))
-    with locked(Path(work)/WD.sequence/'stage'):
+    with locked(Path(work)/WD.seq/'stage'):
         if force:   # every fold trained again
             for m in ['sequence', *(f'sequence_fold{k}' for k in range(p['n_folds']))]: clear_done(work, m)
         return _sequence_stage(work, names, p, device, quiet)
 
 def _sequence_stage(work, names, p, device, quiet):
     key = dict(p, names=names, inputs=_inputs_key(work, names) if names else None, version=SEQ_VERSION)
-    out = Path(work)/WD.sequence
-    if stage_done(work, 'sequence', key) and (out/'scores.json').exists(): return load_json(out/'scores.json')
+    out = Path(work)/WD.seq
+    if stage_done(work, 'sequence', key) and (out/WD.seq.scores).exists(): return load_json(out/WD.seq.scores)
     oof = load_seq_data(work, names, 'oof', p['group_col'])
-    has_test = (Path(work)/WD.embeddings/names[0]/'test_index.parquet').exists()
+    has_test = (Path(work)/WD.emb/names[0]/WD.emb.test_index).exists()
     test = load_seq_data(work, names, 'test', p['group_col']) if has_test else None
     folds = seq_folds(oof, p['n_folds'], p['seed'], p['split'])
     recs = train_folds(work, oof, folds, p, names, device, quiet)
     oof_df, test_df = predict_folds(work, oof, test, folds, p, device)
-    save_df(oof_df, wpath(work, WD.sequence, 'oof_preds.parquet'))
-    if test_df is not None: save_df(test_df, wpath(work, WD.sequence, 'test_preds.parquet'))
+    save_df(oof_df, wpath(work, WD.seq, WD.seq.oof_preds))
+    if test_df is not None: save_df(test_df, wpath(work, WD.seq, WD.seq.test_preds))
     y = pd.DataFrame(oof.y, columns=LABELS).assign(image_id=oof.ids)
     scores = dict(oof_wlogloss=weighted_log_loss(y.set_index('image_id').loc[oof_df.image_id], oof_df),
                   cnn_oof_wlogloss={n: weighted_log_loss(oof.y, oof.probs[:, j]) for j, n in enumerate(names)},
                   cnn_mean_oof_wlogloss=weighted_log_loss(oof.y, oof.probs.mean(1)),
                   n_series=len(oof), n_slices=len(oof.ids), n_test_slices=0 if test is None else len(test.ids),
                   folds=recs, params=p, names=names, env=env_info())
-    save_json(scores, wpath(work, WD.sequence, 'scores.json'))
+    save_json(scores, wpath(work, WD.seq, WD.seq.scores))
     mark_done(work, 'sequence', key, oof_wlogloss=scores['oof_wlogloss'])
     return scores
 
 # %% ../nbs/08_sequence.ipynb #ce8b3489
 DEMO_SEQ = dict(n_folds=3, epochs=10, bs=4, lr=1e-3, seed=0, split='stratified', milestones=None, prior_init=True)   # ours: see the model section
-
-def demo_inputs() -> Path:
-    "Work dir with the demo embeddings: stage 07's cached demo fixture (CNN folds trained and embedded when missing)."
-    return Path(demo_embeddings())
-
-def demo_sequence(**params) -> Path:
-    "The demo work dir with this stage done (demo parameters, or `params`)."
-    work = demo_inputs()
-    sequence_stage(work, quiet=True, **{**DEMO_SEQ, **params})
-    return work

@@ -112,9 +112,9 @@ def table_records(tab) -> list:
 # %% ../nbs/09_submit.ipynb #426eddc0
 def submit_stage(work, sample_sub=None, n_plot=4, group_col='group_id', eps=1e-7) -> dict:
     "Write `submission.csv` (validated), `scores.json` (score table) and the series figure of `work`."
-    work = Path(work); sq = work/WD.sequence
-    test = pd.read_parquet(require_file(sq/'test_preds.parquet', 'sequence model test predictions (stage 08)'))
-    oof = pd.read_parquet(require_file(sq/'oof_preds.parquet', 'sequence model out-of-fold predictions (stage 08)'))
+    work = Path(work); sq = work/WD.seq
+    test = pd.read_parquet(require_file(sq/WD.seq.test_preds, 'sequence model test predictions (stage 08)'))
+    oof = pd.read_parquet(require_file(sq/WD.seq.oof_preds, 'sequence model out-of-fold predictions (stage 08)'))
     labels = pd.read_parquet(require_file(work/WD.labels, 'labels (stage 04)'))
     slices = pd.read_parquet(require_file(work/WD.slices, 'slice table (stage 03)'))
     sub_fn = write_submission(test, work/WD.submission, sample_sub or find_kaggle_file(work, KAGGLE.sample_sub), eps)

@@ -20,14 +20,13 @@ from .core import *
 from .data import *
 from .models import create_model, save_checkpoint, load_checkpoint, model_splitter, unwrap_model, DEMO_ARCH
 from .metrics import weighted_log_loss, safe_auc
-from .preprocess import demo_work
 
 # %% auto #0
-__all__ = ['LOSSES', 'PROFILES', 'SCHEDULES', 'DEMO_CNN', 'WeightedBCE', 'make_loss', 'cnn_metrics', 'fold_settings', 'cnn_name',
-           'cnn_dir', 'warm_restarts', 'original_lr', 'original_schedule', 'validates', 'checkpoints', 'ValidEvery',
+__all__ = ['LOSSES', 'PROFILES', 'SCHEDULES', 'DEMO_CNN', 'WeightedBCE', 'make_loss', 'cnn_metrics', 'fold_settings',
+           'warm_restarts', 'original_lr', 'original_schedule', 'validates', 'checkpoints', 'ValidEvery',
            'FoldCheckpoints', 'load_last', 'FoldCSVLogger', 'init_distributed', 'DDPTrainer', 'adam', 'init_head_bias',
            'fold_learner', 'fit_schedule', 'plot_curves', 'prior_wll', 'train_fold', 'predict_probs', 'finish_fold',
-           'oof_predictions', 'cnn_scores', 'train_cnn', 'demo_cnn_work', 'demo_cnn']
+           'oof_predictions', 'cnn_scores', 'train_cnn']
 
 # %% ../nbs/06_train_cnn.ipynb #ed888fb1
 class WeightedBCE(nn.Module):
@@ -77,13 +76,6 @@ def fold_settings(backbone=None, size=64, n_folds=3, epochs=2, bs=32, lr=None, w
                 lr=float(p['lr']), wd=float(p['wd']), schedule=p['schedule'], loss=loss, mode=mode, seed=int(seed),
                 profile=profile, sampler=sampler_name(p['sampler']), pretrained=bool(pretrained), prior_bias=bool(p['prior_bias']),
                 valid_every=int(p['valid_every']), wd_bn_bias=bool(p['wd_bn_bias']))
-
-def cnn_name(backbone, size) -> str: return f'{backbone}_{size}'
-
-def cnn_dir(work, backbone, size) -> Path:
-    "Folder of a backbone's fold models: `cnn/<backbone>_<size>/`."
-    d = Path(work)/WD.cnn/cnn_name(backbone, size); d.mkdir(parents=True, exist_ok=True)
-    return d
 
 # %% ../nbs/06_train_cnn.ipynb #352bcbc6
 def warm_restarts(lr, n_epoch, period=5, lr_min=1e-5):
@@ -261,8 +253,8 @@ def train_fold(work, fold, train_csv=None, num_workers=0, device=None, cbs=None,
     s = fold_settings(**kw); work = Path(work)
     rank, world = init_distributed()
     out = cnn_dir(work, s['backbone'], s['size']); stage = f"cnn_{cnn_name(s['backbone'], s['size'])}_fold{fold}"
-    best_fn, last_fn, rec_fn = out/f'fold{fold}.pth', out/f'fold{fold}.last.pth', out/f'fold{fold}.json'
-    run_best = out/f'fold{fold}.best.pth'   # the best so far while the fold trains; published as fold<k>.pth when it ends
+    best_fn, last_fn, rec_fn = out/WD.cnn.best(fold), out/WD.cnn.last(fold), out/WD.cnn.record(fold)
+    run_best = out/WD.cnn.running_best(fold)   # the best so far while the fold trains; published as fold<k>.pth when it ends
     with (locked(out/f'.fold{fold}') if rank == 0 else contextlib.nullcontext()):
         data = _rank0_first(lambda: prepare_data(work, train_csv, s['n_folds'], s['seed']))
         params = {**s, 'fold': fold, 'folds': params_hash(data[['image_id', 'fold']].to_dict('list'))}
@@ -279,7 +271,7 @@ def train_fold(work, fold, train_csv=None, num_workers=0, device=None, cbs=None,
         if start == 0 and run_best.exists() and rank == 0: run_best.unlink()
         if rank: learn.logger = lambda *a: None; learn.remove_cb(ProgressCallback)
         t0 = time.time()
-        fit_schedule(learn, s, start, [FoldCheckpoints(run_best, last_fn, params, start, best), FoldCSVLogger(f'fold{fold}_log.csv', start),
+        fit_schedule(learn, s, start, [FoldCheckpoints(run_best, last_fn, params, start, best), FoldCSVLogger(WD.cnn.log(fold), start),
                                        *([DDPTrainer()] if world > 1 else []), *(cbs or [])])
         if rank == 0:
             rec = finish_fold(learn, data, fold, out, params, run_best, time.time() - t0)
@@ -301,21 +293,21 @@ def finish_fold(learn, data, fold, out, params, best_fn, seconds) -> dict:
     p = predict_probs(learn.model, learn.dls.valid)
     va, tr = data[data.fold == fold], data[data.fold != fold]
     preds = va[['image_id', 'fold']].reset_index(drop=True).assign(**dict(zip(LABELS, p.float().numpy().T)))
-    save_df(preds, out/f'fold{fold}_valid.parquet')
+    save_df(preds, out/WD.cnn.valid(fold))
     y = va[LABELS].values.astype(np.float32)
     rec = dict(fold=fold, settings=params, best_epoch=meta.get('epoch'), valid_loss=meta.get('valLoss'),
                wll=weighted_log_loss(y, preds[LABELS].values), prior_wll=prior_wll(tr[LABELS].values.astype(np.float32), y),
                auc={l: safe_auc(y[:, c], preds[l].values) for c, l in enumerate(LABELS)},
                n_train=len(tr), n_valid=len(va), seconds=round(seconds, 1), env=env_info())
-    save_json(rec, out/f'fold{fold}.json')
-    plot_curves(out/f'fold{fold}_log.csv', out/f'fold{fold}_curves.png')
+    save_json(rec, rec_fn)
+    plot_curves(out/WD.cnn.log(fold), out/WD.cnn.curves(fold))
     return rec
 
 # %% ../nbs/06_train_cnn.ipynb #c2d899f7
 def oof_predictions(work, backbone, size, n_folds) -> pd.DataFrame | None:
     "Out-of-fold validation predictions of all folds (None while a fold is missing)."
     out = cnn_dir(work, backbone, size)
-    fns = [out/f'fold{k}_valid.parquet' for k in range(n_folds)]
+    fns = [out/WD.cnn.valid(k) for k in range(n_folds)]
     return pd.concat([pd.read_parquet(f) for f in fns], ignore_index=True) if all(f.exists() for f in fns) else None
 
 def cnn_scores(work, backbone, size, n_folds) -> dict | None:
@@ -323,14 +315,14 @@ def cnn_scores(work, backbone, size, n_folds) -> dict | None:
     oof = oof_predictions(work, backbone, size, n_folds)
     if oof is None: return None
     out = cnn_dir(work, backbone, size)
-    recs = [load_json(out/f'fold{k}.json') for k in range(n_folds)]
+    recs = [load_json(out/WD.cnn.record(k)) for k in range(n_folds)]
     lab = pd.read_parquet(Path(work)/WD.labels).set_index('image_id').loc[oof.image_id, LABELS].values.astype(np.float32)
     n = np.array([r['n_valid'] for r in recs])
     res = dict(backbone=backbone, size=size, n_folds=n_folds, n=len(oof), oof_wll=weighted_log_loss(lab, oof[LABELS].values),
                prior_wll=float((np.array([r['prior_wll'] for r in recs]) * n).sum() / n.sum()),
                prior_insample_wll=weighted_log_loss(lab, np.broadcast_to(lab.mean(0), lab.shape)),
                fold_wll=[r['wll'] for r in recs], seconds=sum(r['seconds'] for r in recs))
-    save_json(res, out/'scores.json')
+    save_json(res, out/WD.cnn.scores)
     return res
 
 def train_cnn(work, fold=None, train_csv=None, num_workers=0, device=None, force=False, **kw) -> dict:
@@ -342,13 +334,3 @@ def train_cnn(work, fold=None, train_csv=None, num_workers=0, device=None, force
 
 # %% ../nbs/06_train_cnn.ipynb #d8296dcc
 DEMO_CNN = dict(backbone=DEMO_ARCH, size=64, n_folds=3, epochs=2, bs=32, profile='demo')
-
-def demo_cnn_work() -> Path:
-    "The cached demo work dir of the CNN stages (preprocessed demo data linked in)."
-    return link_work(demo_work(), cache_dir('demo_cnn'))
-
-def demo_cnn() -> Path:
-    "Cached work dir with the demo CNN folds (`DEMO_CNN`) trained; built once."
-    work = demo_cnn_work()
-    with locked(work/'.demo_cnn'): train_cnn(work, **DEMO_CNN)
-    return work
