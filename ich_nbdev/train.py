@@ -299,7 +299,7 @@ def finish_fold(learn, data, fold, out, params, best_fn, seconds) -> dict:
                wll=weighted_log_loss(y, preds[LABELS].values), prior_wll=prior_wll(tr[LABELS].values.astype(np.float32), y),
                auc={l: safe_auc(y[:, c], preds[l].values) for c, l in enumerate(LABELS)},
                n_train=len(tr), n_valid=len(va), seconds=round(seconds, 1), env=env_info())
-    save_json(rec, rec_fn)
+    save_json(rec, out/WD.cnn.record(fold))
     plot_curves(out/WD.cnn.log(fold), out/WD.cnn.curves(fold))
     return rec
 
