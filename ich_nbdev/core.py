@@ -6,7 +6,7 @@
 from __future__ import annotations
 import os, re, json, hashlib, tempfile, contextlib, platform, sys
 from pathlib import Path
-import numpy as np, pandas as pd, yaml
+import numpy as np, pandas as pd, pyarrow as pa, pyarrow.compute as pc, yaml
 from filelock import FileLock
 
 # %% auto #0
@@ -14,7 +14,8 @@ __all__ = ['LABELS', 'N_CLASSES', 'CLASS_WEIGHTS', 'SUBTYPES', 'USER_ERRORS', 'T
            'KAGGLE', 'wpath', 'cnn_name', 'cnn_dir', 'emb_dir', 'atomic_write', 'save_json', 'load_json', 'save_df',
            'save_npy', 'params_hash', 'file_identity', 'stage_done', 'mark_done', 'recorded_inputs', 'clear_done',
            'project_root', 'cache_dir', 'locked', 'WorkDirBusy', 'writer_lock', 'safe_name', 'env_info', 'get_device',
-           'UsageError', 'cli_errors', 'require_file', 'import_problems', 'core_first_problems']
+           'UsageError', 'cli_errors', 'require_file', 'id_array', 'id_positions', 'ids_in', 'has_duplicates',
+           'import_problems', 'core_first_problems']
 
 # %% ../nbs/00_core.ipynb #2b899d32
 import warnings
@@ -318,6 +319,30 @@ def require_file(fn, what) -> Path:
     fn = Path(fn)
     if not fn.exists(): raise FileNotFoundError(f'{what}: {fn} is missing (run the stage that writes it first)')
     return fn
+
+# %% ../nbs/00_core.ipynb #771926ae
+def id_array(ids) -> pa.Array:
+    "Image ids (a Series, Index, list or array; non-strings as their text) as one arrow string array."
+    if isinstance(ids, pd.Index): ids = ids.to_series()
+    if isinstance(ids, pd.Series): ids = ids.array                      # arrow-backed columns pass without a copy
+    if not isinstance(ids, (pa.Array, pa.ChunkedArray)):
+        try: ids = pa.array(ids, type=pa.large_string())
+        except (pa.ArrowTypeError, pa.ArrowInvalid): ids = pa.array(pd.Series(ids).astype(str).array)
+    a = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+    return a if a.type == pa.large_string() else a.cast(pa.large_string())
+
+def id_positions(keys, ids) -> np.ndarray:
+    "Position in `keys` of each of `ids` (the first one where `keys` repeats an id), -1 where `keys` lacks it."
+    return pc.index_in(id_array(ids), value_set=id_array(keys)).fill_null(-1).to_numpy().astype(np.int64)
+
+def ids_in(ids, keys) -> np.ndarray:
+    "Whether each of `ids` is among `keys` (a bool array)."
+    return pc.is_in(id_array(ids), value_set=id_array(keys)).to_numpy(zero_copy_only=False)
+
+def has_duplicates(ids) -> bool:
+    "Whether an id occurs more than once."
+    a = id_array(ids)
+    return pc.count_distinct(a, mode='all').as_py() != len(a)
 
 # %% ../nbs/00_core.ipynb #daff3ff1
 TEST_MODULES = ('testing',)   # fixtures for tests and demo cells: imported by no module of the package

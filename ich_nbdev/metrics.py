@@ -76,15 +76,10 @@ def oof_prior_preds(labels: pd.DataFrame, folds: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([g[['image_id']].assign(**{c: float(rest(k)[c].mean()) for c in LABELS}) for k, g in d.groupby('fold')],
                      ignore_index=True)
 
-def _isin(a: pd.Series, b) -> np.ndarray:
-    "`a.isin(b)` as a bool array, by a hash lookup on object ids (pandas' isin on Arrow strings is several times slower)."
-    ix = pd.Index(np.asarray(b).astype(object), dtype=object)
-    return (ix if ix.is_unique else ix.unique()).get_indexer(a.to_numpy().astype(object)) >= 0
-
 def mean_preds(preds: list) -> pd.DataFrame:
     "The mean of several prediction frames (image_id + `LABELS`), on the images all of them hold."
     ids = preds[0].image_id
-    for d in preds[1:]: ids = ids[_isin(ids, d.image_id)]
+    for d in preds[1:]: ids = ids[ids_in(ids, d.image_id)]
     arrs = [d.set_index('image_id').loc[ids, LABELS].to_numpy(np.float64) for d in preds]
     return pd.DataFrame(np.mean(arrs, 0), columns=LABELS).assign(image_id=ids.to_numpy())[['image_id', *LABELS]]
 
@@ -102,8 +97,8 @@ def score_table(labels: pd.DataFrame, preds: dict, groups: pd.Series | None = No
     "Scores of each prediction frame in `preds` (name -> image_id + `LABELS`) on the images all of them cover."
     common = labels.image_id
     for n, d in preds.items():
-        if d.image_id.duplicated().any(): raise ValueError(f'{n}: duplicate image_id in predictions')
-        common = common[_isin(common, d.image_id)]
+        if has_duplicates(d.image_id): raise ValueError(f'{n}: duplicate image_id in predictions')
+        common = common[ids_in(common, d.image_id)]
     if len(common) == 0: raise ValueError('no image is covered by every prediction set')
     y = labels.set_index('image_id').loc[common, LABELS]
     g = None if groups is None else groups.loc[common].to_numpy()

@@ -8,7 +8,7 @@ import ich_nbdev.core   # first: its filter of a fastai import warning must prec
 import shutil, tempfile
 from functools import partial
 from pathlib import Path
-import numpy as np, pandas as pd, pyarrow as pa, pyarrow.compute as pc, pyarrow.parquet as pq
+import numpy as np, pandas as pd, pyarrow as pa, pyarrow.parquet as pq
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from fastai.learner import Learner, Metric
@@ -21,11 +21,10 @@ from .metrics import weighted_log_loss
 
 # %% auto #0
 __all__ = ['SPLITS', 'ORIGINAL_MILESTONES', 'SEQ_VERSION', 'SEQ_DEFAULTS', 'DEMO_SEQ', 'embedding_names', 'load_embedding',
-           'FeatStack', 'id_array', 'id_positions', 'has_duplicates', 'gather_inputs', 'SeqData', 'pos_diff',
-           'load_seq_data', 'SeqDataset', 'pad_collate', 'MaskedBatchNorm2d', 'ConvBNReLU', 'BiGRUHead',
-           'SequenceModel', 'masked_wbce', 'seq_loss', 'SliceLogLoss', 'seq_folds', 'MultiStepLR', 'scaled_milestones',
-           'seq_milestones', 'seq_dls', 'seq_learner', 'fit_seq', 'predict_series', 'train_folds', 'load_fold_model',
-           'predict_folds', 'sequence_stage']
+           'FeatStack', 'gather_inputs', 'SeqData', 'pos_diff', 'load_seq_data', 'SeqDataset', 'pad_collate',
+           'MaskedBatchNorm2d', 'ConvBNReLU', 'BiGRUHead', 'SequenceModel', 'masked_wbce', 'seq_loss', 'SliceLogLoss',
+           'seq_folds', 'MultiStepLR', 'scaled_milestones', 'seq_milestones', 'seq_dls', 'seq_learner', 'fit_seq',
+           'predict_series', 'train_folds', 'load_fold_model', 'predict_folds', 'sequence_stage']
 
 # %% ../nbs/08_sequence.ipynb #acb241e8
 def embedding_names(work) -> list:
@@ -72,29 +71,10 @@ class FeatStack:
         a = self[:]
         return a if dtype is None else a.astype(dtype)
 
-def id_array(ids) -> pa.Array:
-    "Image ids (a Series, Index, list or array) as one arrow string array: matched by arrow's C++ kernels over contiguous strings, no Python objects."
-    if isinstance(ids, (pa.Array, pa.ChunkedArray)): a = ids
-    else:
-        s = ids if isinstance(ids, (pd.Series, pd.Index)) else pd.Series(np.asarray(ids, dtype=object))
-        if not (pd.api.types.is_string_dtype(s.dtype) or s.dtype == object): s = s.astype(str)
-        a = pa.array(s.array if isinstance(s, pd.Series) else s.to_series().array)
-    a = a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
-    return a if a.type == pa.large_string() else a.cast(pa.large_string())
-
-def id_positions(keys, ids) -> np.ndarray:
-    "Position in `keys` of each of `ids` (the first one where `keys` repeats an id), -1 where `keys` lacks it."
-    return pc.index_in(id_array(ids), value_set=id_array(keys)).fill_null(-1).to_numpy().astype(np.int64)
-
-def has_duplicates(ids) -> bool:
-    "Whether an id occurs more than once."
-    a = id_array(ids)
-    return pc.count_distinct(a, mode='all').as_py() != len(a)
-
 def _gather_error(name, split, ref_name, own, ref) -> ValueError:
     "Which images model `name` lacks or has beyond `ref_name`, counted with examples."
-    miss = np.unique(pc.filter(ref, pc.invert(pc.is_in(ref, value_set=own))).to_numpy(zero_copy_only=False))
-    extra = np.unique(pc.filter(own, pc.invert(pc.is_in(own, value_set=ref))).to_numpy(zero_copy_only=False))
+    miss = np.unique(ref.filter(pa.array(~ids_in(ref, own))).to_numpy(zero_copy_only=False))
+    extra = np.unique(own.filter(pa.array(~ids_in(own, ref))).to_numpy(zero_copy_only=False))
     return ValueError(f'{name} {split}: {len(miss)} images of {ref_name} missing (e.g. {list(miss[:3])}), '
                       f'{len(extra)} extra (e.g. {list(extra[:3])})')
 
@@ -107,9 +87,8 @@ def gather_inputs(work, names, split='oof'):
     for j, (n, (idx, f, p)) in enumerate(zip(names, loaded)):
         own = id_array(idx.image_id)
         rows = None if own.equals(ref) else id_positions(own, ref)      # the same images in the same order: no map
-        if rows is not None and (has_duplicates(own) or len(own) != len(ref) or (rows < 0).any()):
-            if has_duplicates(own): raise ValueError(f'{n} {split}: duplicate image_id in its index')
-            raise _gather_error(n, split, names[0], own, ref)
+        if rows is not None and has_duplicates(own): raise ValueError(f'{n} {split}: duplicate image_id in its index')
+        if rows is not None and (len(own) != len(ref) or (rows < 0).any()): raise _gather_error(n, split, names[0], own, ref)
         maps.append(rows)
         probs[:, j] = p if rows is None else p[rows]
     return ref.to_numpy(zero_copy_only=False), FeatStack([f for _, f, _ in loaded], maps), probs
@@ -120,7 +99,7 @@ def _lookup(keys, ids, what) -> np.ndarray:
     ids = id_array(ids)
     at = id_positions(keys, ids)
     if (at < 0).any():
-        miss = np.unique(pc.filter(ids, pa.array(at < 0)).to_numpy(zero_copy_only=False))
+        miss = np.unique(ids.filter(pa.array(at < 0)).to_numpy(zero_copy_only=False))
         raise ValueError(f'{len(miss)} images have no {what}, e.g. {list(miss[:3])}')
     return at
 
@@ -137,13 +116,13 @@ class SeqData:
         self.study = id_array(slices['study_uid' if 'study_uid' in slices else group_col]).take(at).to_numpy(zero_copy_only=False)
         along = sidx if group_col == 'group_id' else self.pos                   # other groupings: by position
         enc = id_array(slices[group_col]).take(at).dictionary_encode()
-        names = enc.dictionary.to_numpy(zero_copy_only=False)
-        rank = np.empty(len(names), np.int64); rank[np.argsort(names, kind='stable')] = np.arange(len(names))
+        names = enc.dictionary.to_numpy(zero_copy_only=False)                   # the groups (a few per thousand rows)
+        srt = np.argsort(names, kind='stable'); rank = np.empty_like(srt); rank[srt] = np.arange(len(srt))
         code = rank[enc.indices.to_numpy()]                                      # group codes sorted as the strings are
         order = np.lexsort([sidx, along, code])
         code = code[order]
         cuts = np.flatnonzero(code[1:] != code[:-1]) + 1
-        self.groups = np.sort(names)[code[np.r_[0, cuts]]] if len(code) else names
+        self.groups = names[srt][code[np.r_[0, cuts]]] if len(code) else names
         self.rows = np.split(order, cuts) if len(code) else []
         self.y = None if labels is None else self._labels(labels)
 
