@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_runs.ipynb #8e48ac0c
 from __future__ import annotations
-import os, re, sys, json, time, shlex, argparse, itertools, subprocess, contextlib, datetime as dt
+import os, re, sys, json, time, shlex, argparse, itertools, subprocess, contextlib, tempfile, datetime as dt
 from pathlib import Path
 import yaml
 from fastcore.script import call_parse, anno_parser
@@ -194,13 +194,13 @@ def _tst_flags():
     return cfg.get('DEFAULT', 'tst_flags', fallback='slow gpu slurm chromium').split()
 
 # %% ../nbs/12_runs.ipynb #6a8bd414
-def _kernel_config():
-    "Job kernels talk over local IPC sockets (no TCP port open, and no 'running over TCP without encryption' warning per job)."
+def _kernel_config(sock_dir):
+    """Job kernels talk over local IPC sockets in `sock_dir` (no TCP port open, no 'running over TCP without encryption' warning).
+    Each job needs a folder of its own: jupyter_client's default socket name `kernel-ipc-N` is relative to the cwd, so two jobs
+    started at once from the same folder (SLURM array tasks) pick the same sockets and neither kernel answers."""
     from traitlets.config import Config
-    c = Config(); c.KernelManager.transport = 'ipc'
+    c = Config(); c.KernelManager.transport = 'ipc'; c.KernelManager.ip = str(Path(sock_dir)/'kernel')
     return c
-
-_KERNEL_CONFIG = _kernel_config()
 
 class _Tee:
     "Write what the notebook prints to its log file and, unless quiet, to our stdout (SLURM job logs)."
@@ -246,8 +246,9 @@ def run_task(prof, stage, i, run_dir, force=False, quiet=False) -> dict:
         with open(out.with_suffix('.log'), 'w') as log:
             tee = _Tee(log, None if quiet else sys.stdout)
             src = job_notebook(nb, Path(run_dir)/'.jobs'/out.name)
-            pm.execute_notebook(str(src), str(out), parameters=params, cwd=str(nb.parent), progress_bar=False,
-                                stdout_file=tee, stderr_file=tee, kernel_name='python3', config=_KERNEL_CONFIG)
+            with tempfile.TemporaryDirectory(prefix='ich-kernel-') as socks:
+                pm.execute_notebook(str(src), str(out), parameters=params, cwd=str(nb.parent), progress_bar=False,
+                                    stdout_file=tee, stderr_file=tee, kernel_name='python3', config=_kernel_config(socks))
     except PapermillExecutionError as e:
         first = next((l.strip() for l in (e.source or '').splitlines() if l.strip() and not l.strip().startswith('#|')), '')
         raise StageError(f'stage {name} failed in {nb.name}, cell {e.exec_count or e.cell_index} ({first[:70]!r}): {e.ename}: {e.evalue}\n'
