@@ -56,6 +56,7 @@ def reset_peak():
 # ---------------------------------------------------------------- the small real image store
 def small_store(root) -> Path:
     "The demo DICOM data preprocessed at 512 px, `dicom` window only (cached under `root`)."
+    from ich_nbdev.core import WD
     from ich_nbdev.preprocess import preprocess
     from ich_nbdev.synth import demo_data
     w = Path(root)/'store512'

@@ -78,11 +78,12 @@ def _gather_error(name, split, ref_name, own, ref) -> ValueError:
     return ValueError(f'{name} {split}: {len(miss)} images of {ref_name} missing (e.g. {list(miss[:3])}), '
                       f'{len(extra)} extra (e.g. {list(extra[:3])})')
 
-def gather_inputs(work, names, split='oof'):
-    "Image ids, features `(N, D, F)` float16 (a `FeatStack` over the memory-mapped files) and probabilities `(N, M, 6)` of models `names`."
+def gather_inputs(work, names, split='oof', unique=True):
+    """Image ids, features `(N, D, F)` float16 (a `FeatStack` over the memory-mapped files) and probabilities `(N, M, 6)` of models `names`.
+    `unique=False` leaves the check that the first model's ids are unique to the caller (`SeqData` does it on slice rows, without hashing)."""
     loaded = [load_embedding(work, n, split) for n in names]
     ref = id_array(loaded[0][0].image_id)
-    if has_duplicates(ref): raise ValueError(f'{names[0]} {split}: duplicate image_id in its index')
+    if unique and has_duplicates(ref): raise ValueError(f'{names[0]} {split}: duplicate image_id in its index')
     probs, maps = np.zeros((len(ref), len(names), N_CLASSES), np.float32), []
     for j, (n, (idx, f, p)) in enumerate(zip(names, loaded)):
         own = id_array(idx.image_id)
@@ -103,11 +104,32 @@ def _lookup(keys, ids, what) -> np.ndarray:
         raise ValueError(f'{len(miss)} images have no {what}, e.g. {list(miss[:3])}')
     return at
 
+def _no_repeats(at, ids):
+    "ValueError when two of `ids` are one slice row (the same image twice among the inputs); linear, on the row numbers."
+    c = np.bincount(at, minlength=1)
+    if (c > 1).any():
+        rep = np.unique(np.asarray(ids)[c[at] > 1])
+        raise ValueError(f'{len(rep)} images occur more than once among the inputs (duplicate image_id), e.g. {list(rep[:3])}')
+
+def _label_rows(labels, slices, at, ids) -> np.ndarray:
+    """Row in `labels` of each input (slice rows `at`). The labels' slice numbers `idx` name the slice table's rows: where they
+    agree with its image ids, integer arrays do it; otherwise (labels from elsewhere) the ids are matched."""
+    if 'idx' in labels and len(labels) and len(slices):
+        idx = labels['idx'].to_numpy(np.int64)
+        if idx.min() >= 0 and idx.max() < len(slices) and id_array(labels.image_id).equals(id_array(slices.image_id).take(pa.array(idx))):
+            if np.bincount(idx).max() > 1: raise ValueError('labels: duplicate image_id')
+            of_row = np.full(len(slices), -1, np.int64); of_row[idx] = np.arange(len(idx))
+            rows = of_row[at]
+            if (rows >= 0).all(): return rows
+    if has_duplicates(labels.image_id): raise ValueError('labels: duplicate image_id')
+    return _lookup(labels.image_id, ids, 'labels')
+
 class SeqData:
     "Stacked inputs of one split, grouped into ordered series."
     def __init__(self, ids, feats, probs, slices: pd.DataFrame, labels: pd.DataFrame | None = None, group_col='group_id'):
         self.ids, self.feats, self.probs = np.asarray(ids), feats, probs
         at = _lookup(slices.image_id, ids, 'row in the slice table')          # first row of a repeated image_id
+        _no_repeats(at, self.ids)
         col = lambda c, dt: slices[c].to_numpy(dt)[at]
         pos = col('position', np.float64) if 'position' in slices else np.full(len(at), np.nan)
         sidx = col('slice_idx', np.int64)
@@ -124,11 +146,7 @@ class SeqData:
         cuts = np.flatnonzero(code[1:] != code[:-1]) + 1
         self.groups = names[srt][code[np.r_[0, cuts]]] if len(code) else names
         self.rows = np.split(order, cuts) if len(code) else []
-        self.y = None if labels is None else self._labels(labels)
-
-    def _labels(self, labels):
-        if has_duplicates(labels.image_id): raise ValueError('labels: duplicate image_id')
-        return labels[LABELS].to_numpy(np.float32)[_lookup(labels.image_id, self.ids, 'labels')]
+        self.y = None if labels is None else labels[LABELS].to_numpy(np.float32)[_label_rows(labels, slices, at, self.ids)]
 
     def __len__(self): return len(self.groups)
     def __repr__(self): return f'SeqData({len(self)} series, {len(self.ids)} slices, D={self.feats.shape[1]}, F={self.feats.shape[2]}, M={self.probs.shape[1]})'
@@ -143,7 +161,7 @@ def load_seq_data(work, names=None, split='oof', group_col='group_id') -> SeqDat
     "The `SeqData` of `split` ('oof' = the labelled training images, 'test') from the files of `work`."
     names = names or embedding_names(work)
     if not names: raise FileNotFoundError(f'no feature model in {Path(work)/WD.emb} (run the embeddings stage first)')
-    ids, feats, probs = gather_inputs(work, names, split)
+    ids, feats, probs = gather_inputs(work, names, split, unique=False)   # SeqData checks the ids on their slice rows
     fn = require_file(Path(work)/WD.slices, 'slice table')
     want = ['image_id', 'position', 'slice_idx', 'study_uid', group_col]          # only what SeqData reads
     slices = pd.read_parquet(fn, columns=[c for c in dict.fromkeys(want) if c in pq.read_schema(fn).names])
