@@ -168,7 +168,7 @@ def stage(name, work):
         return setup, run
     if name == 'embed_load':
         from ich_nbdev.embed import load_embeddings
-        from ich_nbdev.sequence import embedding_names, load_embedding
+        from ich_nbdev.embed import embedding_names, load_embedding
         def run(_):
             e = load_embeddings(work, 'se_resnext101_32x4d', 256)
             for n in embedding_names(work): load_embedding(work, n, 'oof'); load_embedding(work, n, 'test')

@@ -16,7 +16,7 @@ from .core import *
 from .preprocess import data_dir, load_slices, ImageStore
 
 # %% auto #0
-__all__ = ['MODES', 'CROPS', 'STATS', 'SAMPLERS', 'labels_wide', 'read_labels_csv', 'train_slices', 'join_labels',
+__all__ = ['MODES', 'CROPS', 'STATS', 'SAMPLERS', 'AUGS', 'labels_wide', 'read_labels_csv', 'train_slices', 'join_labels',
            'patient_groups', 'assign_folds', 'find_kaggle_file', 'make_labels', 'make_folds', 'prepare_data',
            'SliceImage', 'trained_mode', 'SliceLabel', 'label_matrix', 'crop_resize', 'random_affine', 'random_erase',
            'reverse_channels', 'SliceAug', 'ValidCrop', 'sampler_name', 'original_slice_weights', 'StudySampleDL',
@@ -237,6 +237,9 @@ class ValidCrop(DisplayedTransform):
 
 # %% ../nbs/04_data.ipynb #c7fab38d
 SAMPLERS = ('none', 'study', 'original')
+# training augmentation, by name (keyword arguments of `SliceAug`): the original's, or without its random erasing, which
+# at the demo's 48 px often wipes out the few pixels of a small bleed and so teaches the label noise
+AUGS = {'original': {}, 'no_erase': dict(p_erase=0.)}
 
 def sampler_name(sampler) -> str:
     "One of `SAMPLERS` from a setting (`False`/`None` -> 'none', `True` -> 'study')."

@@ -16,7 +16,8 @@ from .train import prior_wll, DEMO_CNN
 
 # %% auto #0
 __all__ = ['TTA_SETS', 'DEMO_EMBED', 'CropView', 'random_view_params', 'apply_view', 'RandomView', 'tta_views', 'predict_slices',
-           'fold_models', 'embed_data', 'embed', 'load_embeddings', 'write_embeddings']
+           'fold_models', 'embed_data', 'embed', 'write_embeddings', 'embedding_names', 'load_embedding',
+           'load_embeddings']
 
 # %% ../nbs/07_embed.ipynb #6a849b69
 class CropView:
@@ -101,7 +102,7 @@ def embed_data(work, fold_settings) -> pd.DataFrame:
         raise ValueError(f'{work/WD.folds}: not the folds the CNN was trained on (re-train, or restore that folds file)')
     return data
 
-def embed(work, backbone=None, size=64, n_folds=3, tta=10, bs=64, mode=None, device=None, num_workers=0, force=False) -> dict:
+def embed(work, backbone=None, size=48, n_folds=3, tta=10, bs=64, mode=None, device=None, num_workers=0, force=False) -> dict:
     "Out-of-fold and test embeddings of every fold model of `backbone` at `size`; returns the scores."
     work, backbone, views = Path(work), backbone or DEMO_ARCH, tta_views(tta)
     out = emb_dir(work, backbone, size)
@@ -155,13 +156,6 @@ def _save_embeddings(work, out, params, data, oof, test_ids, test_f, test_p, sec
     mark_done(work, f'embed_{out.name}', params, oof_wll=scores['oof_wll'])
     return scores
 
-def load_embeddings(work, backbone=None, size=64) -> dict:
-    "The arrays and indexes of `embeddings/<backbone>_<size>/` as a dict (`oof_feats`, `oof_probs`, `oof_index`, `test_*`, `scores`)."
-    d = Path(work)/WD.emb/cnn_name(backbone or DEMO_ARCH, size)
-    if not (d/WD.emb.scores).exists(): raise FileNotFoundError(f'{d}: no embeddings (run ich_nbdev.embed first)')
-    res = {n: np.load(d/getattr(WD.emb, n)) for n in ('oof_feats', 'oof_probs', 'test_feats', 'test_probs')}
-    res.update(oof_index=pd.read_parquet(d/WD.emb.oof_index), test_index=pd.read_parquet(d/WD.emb.test_index), scores=load_json(d/WD.emb.scores))
-    return res
 
 # %% ../nbs/07_embed.ipynb #43fb0e5f
 def write_embeddings(out, oof_index, oof_feats, oof_probs, test_ids, test_feats, test_probs) -> Path:
@@ -175,6 +169,31 @@ def write_embeddings(out, oof_index, oof_feats, oof_probs, test_ids, test_feats,
     save_npy(np.asarray(test_probs, np.float32).reshape(len(test_ids), N_CLASSES), out/WD.emb.test_probs)
     save_df(pd.DataFrame(dict(image_id=test_ids)), out/WD.emb.test_index)
     return out
+
+# %% ../nbs/07_embed.ipynb #7feaf387
+def embedding_names(work) -> list:
+    "The feature models found in `work/embeddings/` (folders holding an `oof_index.parquet`)."
+    d = Path(work)/WD.emb
+    return sorted(p.name for p in d.iterdir() if (p/WD.emb.oof_index).exists()) if d.is_dir() else []
+
+def load_embedding(work, name, split='oof'):
+    "`(index, feats, probs)` of feature model `name` for `split` ('oof' or 'test'); the features memory-mapped, not read."
+    d = Path(work)/WD.emb/name
+    idx = pd.read_parquet(require_file(d/getattr(WD.emb, f'{split}_index'), f'{name} {split} index'))
+    feats = np.load(require_file(d/getattr(WD.emb, f'{split}_feats'), f'{name} {split} features'), mmap_mode='r')
+    probs = np.load(require_file(d/getattr(WD.emb, f'{split}_probs'), f'{name} {split} probabilities')).astype(np.float32)
+    if not len(idx) == len(feats) == len(probs):
+        raise ValueError(f'{d}: {split} index has {len(idx)} rows, features {len(feats)}, probabilities {len(probs)}')
+    return idx, feats, probs
+
+def load_embeddings(work, backbone=None, size=48) -> dict:
+    "Both splits of `embeddings/<backbone>_<size>/` as a dict (`oof_feats`, `oof_probs`, `oof_index`, `test_*`, `scores`)."
+    d = Path(work)/WD.emb/cnn_name(backbone or DEMO_ARCH, size)
+    if not (d/WD.emb.scores).exists(): raise FileNotFoundError(f'{d}: no embeddings (run ich_nbdev.embed first)')
+    res = dict(scores=load_json(d/WD.emb.scores))
+    for sp in ('oof', 'test'):
+        res[f'{sp}_index'], res[f'{sp}_feats'], res[f'{sp}_probs'] = load_embedding(work, d.name, sp)
+    return res
 
 # %% ../nbs/07_embed.ipynb #5f65e77d
 DEMO_EMBED = dict(backbone=DEMO_CNN['backbone'], size=DEMO_CNN['size'], n_folds=DEMO_CNN['n_folds'], tta=4)

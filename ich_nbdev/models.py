@@ -12,7 +12,7 @@ import torchvision, timm
 from .core import LABELS, N_CLASSES, atomic_write
 
 # %% auto #0
-__all__ = ['ORIGINAL_LABELS', 'ORIGINAL_ARCHS', 'DEMO_ARCH', 'FORMAT', 'RELEASE_SIZES', 'label_perm', 'ICHModel',
+__all__ = ['ORIGINAL_LABELS', 'ORIGINAL_ARCHS', 'NARROW_ARCHS', 'DEMO_ARCH', 'FORMAT', 'RELEASE_SIZES', 'label_perm', 'ICHModel',
            'DenseNet121_change_avg', 'DenseNet169_change_avg', 'se_resnext101_32x4d', 'TimmModel',
            'PretrainedWeightsError', 'create_model', 'model_splitter', 'unwrap_model', 'CheckpointError',
            'read_checkpoint', 'normalise_keys', 'check_state_dict', 'checkpoint_head_labels', 'load_checkpoint',
@@ -135,13 +135,21 @@ def _pretrained_errors(arch, lib, pretrained, timm_name=None):
 
 # %% ../nbs/05_models.ipynb #23d3889a
 ORIGINAL_ARCHS = {c.arch: c for c in (DenseNet121_change_avg, DenseNet169_change_avg, se_resnext101_32x4d)}
-DEMO_ARCH = 'resnet10t'  # the small timm backbone of the CPU demo (see benchmarks/RESULTS.md)
+# timm layouts narrowed for CPU training from random weights: name -> (timm model, its arguments).
+# `resnet10t_w16` is ResNet-10-T at a quarter of its width (16-128 channels, 0.3 M parameters)
+NARROW_ARCHS = {'resnet10t_w16': ('resnet10t', dict(stem_width=8, channels=(16, 32, 64, 128)))}
+DEMO_ARCH = 'resnet10t_w16'  # the backbone of `make demo` and the test fixtures (see benchmarks/RESULTS.md)
 
 def create_model(name, pretrained=False, n_out=N_CLASSES, **kwargs) -> ICHModel:
-    "The original backbone `name` (see `ORIGINAL_ARCHS`) or any timm model, with `n_out` outputs."
+    "The original backbone `name` (see `ORIGINAL_ARCHS`), a narrowed one (`NARROW_ARCHS`) or any timm model, with `n_out` outputs."
     if name in ORIGINAL_ARCHS:
         if kwargs: raise TypeError(f'{name}: the original layout takes no extra arguments, got {sorted(kwargs)}')
         return ORIGINAL_ARCHS[name](pretrained=pretrained, n_out=n_out)
+    if name in NARROW_ARCHS:
+        if pretrained: raise ValueError(f'{name}: a narrowed layout has no ImageNet weights (use pretrained=False)')
+        base, kw = NARROW_ARCHS[name]
+        m = TimmModel(base, n_out=n_out, **{**kw, **kwargs}); m.arch = name
+        return m
     if not timm.is_model(name):
         raise ValueError(f'unknown model {name!r}: use one of {sorted(ORIGINAL_ARCHS)} or a timm model name '
                          '(timm.list_models())')

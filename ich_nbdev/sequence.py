@@ -18,29 +18,14 @@ from fastai.data.core import DataLoaders
 from fastai.optimizer import OptimWrapper
 from .core import *
 from .metrics import weighted_log_loss
+from .embed import embedding_names, load_embedding   # the embeddings format's reader (07)
 
 # %% auto #0
-__all__ = ['SPLITS', 'ORIGINAL_MILESTONES', 'SEQ_VERSION', 'SEQ_DEFAULTS', 'DEMO_SEQ', 'embedding_names', 'load_embedding',
-           'FeatStack', 'gather_inputs', 'SeqData', 'pos_diff', 'load_seq_data', 'SeqDataset', 'pad_collate',
-           'MaskedBatchNorm2d', 'ConvBNReLU', 'BiGRUHead', 'SequenceModel', 'masked_wbce', 'seq_loss', 'SliceLogLoss',
-           'seq_folds', 'MultiStepLR', 'scaled_milestones', 'seq_milestones', 'seq_dls', 'seq_learner', 'fit_seq',
-           'predict_series', 'train_folds', 'load_fold_model', 'predict_folds', 'sequence_stage']
-
-# %% ../nbs/08_sequence.ipynb #acb241e8
-def embedding_names(work) -> list:
-    "The feature models found in `work/embeddings/` (folders holding an `oof_index.parquet`)."
-    d = Path(work)/WD.emb
-    return sorted(p.name for p in d.iterdir() if (p/WD.emb.oof_index).exists()) if d.is_dir() else []
-
-def load_embedding(work, name, split='oof'):
-    "`(index, feats, probs)` of feature model `name` for `split` ('oof' or 'test')."
-    d = Path(work)/WD.emb/name
-    idx = pd.read_parquet(require_file(d/getattr(WD.emb, f'{split}_index'), f'{name} {split} index'))
-    feats = np.load(require_file(d/getattr(WD.emb, f'{split}_feats'), f'{name} {split} features'), mmap_mode='r')
-    probs = np.load(require_file(d/getattr(WD.emb, f'{split}_probs'), f'{name} {split} probabilities')).astype(np.float32)
-    if not len(idx) == len(feats) == len(probs):
-        raise ValueError(f'{d}: {split} index has {len(idx)} rows, features {len(feats)}, probabilities {len(probs)}')
-    return idx, feats, probs
+__all__ = ['SPLITS', 'ORIGINAL_MILESTONES', 'SEQ_VERSION', 'SEQ_DEFAULTS', 'DEMO_SEQ', 'FeatStack', 'gather_inputs', 'SeqData',
+           'pos_diff', 'load_seq_data', 'SeqDataset', 'pad_collate', 'MaskedBatchNorm2d', 'ConvBNReLU', 'BiGRUHead',
+           'SequenceModel', 'masked_wbce', 'seq_loss', 'SliceLogLoss', 'seq_folds', 'MultiStepLR', 'scaled_milestones',
+           'seq_milestones', 'seq_dls', 'seq_learner', 'fit_seq', 'predict_series', 'train_folds', 'load_fold_model',
+           'predict_folds', 'sequence_stage']
 
 # %% ../nbs/08_sequence.ipynb #4c5e307a
 class FeatStack:

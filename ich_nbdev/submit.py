@@ -10,7 +10,7 @@ import numpy as np, pandas as pd
 from .core import *
 from .metrics import *
 from .data import find_kaggle_file
-from .sequence import embedding_names, load_embedding
+from .embed import embedding_names, load_embedding
 
 # %% auto #0
 __all__ = ['FIGURE', 'save_fig', 'pick_series', 'plot_series_any', 'to_long', 'SubmissionError', 'validate_submission',

@@ -133,8 +133,8 @@ def demo_work(**kwargs) -> Path:
     return w
 
 def demo_cnn_work() -> Path:
-    "The cached demo work dir of the CNN stages (preprocessed demo data linked in)."
-    return link_work(demo_work(), cache_dir('demo_cnn'))
+    "The cached demo work dir of the CNN stages (preprocessed demo data linked in), one per `DEMO_CNN`: other settings, another dir."
+    return link_work(demo_work(), cache_dir('demo_cnn', f'cnn_{params_hash(DEMO_CNN)[:10]}'))
 
 def demo_cnn() -> Path:
     "Cached work dir with the demo CNN folds (`DEMO_CNN`) trained; built once."

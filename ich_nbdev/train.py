@@ -56,26 +56,28 @@ def cnn_metrics() -> list:
     return [AccumMetric(_wll, name='wll', **m)] + [AccumMetric(partial(_auc, c=c), name=f'auc_{l}', **m) for c, l in enumerate(LABELS)]
 
 # %% ../nbs/06_train_cnn.ipynb #ccc505e1
-_OURS = dict(schedule='one_cycle', valid_every=1, wd_bn_bias=False, sampler='none', prior_bias=True)
-PROFILES = {'demo': dict(lr=2e-3, wd=1e-4, **_OURS), 'full': dict(lr=5e-4, wd=2e-5, **_OURS),
-            'original': dict(lr=5e-4, wd=2e-5, schedule='original', valid_every=5, wd_bn_bias=True, sampler='original', prior_bias=False)}
+_OURS = dict(schedule='one_cycle', valid_every=1, wd_bn_bias=False, sampler='none', prior_bias=True, aug='original')
+PROFILES = {'demo': dict(lr=3e-3, wd=1e-4, **{**_OURS, 'aug': 'no_erase'}), 'full': dict(lr=5e-4, wd=2e-5, **_OURS),
+            'original': dict(lr=5e-4, wd=2e-5, schedule='original', valid_every=5, wd_bn_bias=True, sampler='original', prior_bias=False,
+                             aug='original')}
 SCHEDULES = ('one_cycle', 'warm_restarts', 'original')
 
-def fold_settings(backbone=None, size=64, n_folds=3, epochs=2, bs=32, lr=None, wd=None, schedule=None, loss='bce',
+def fold_settings(backbone=None, size=48, n_folds=3, epochs=2, bs=32, lr=None, wd=None, schedule=None, loss='bce',
                   mode='context', seed=0, profile='demo', sampler=None, pretrained=False, prior_bias=None,
-                  valid_every=None, wd_bn_bias=None) -> dict:
+                  valid_every=None, wd_bn_bias=None, aug=None) -> dict:
     "The settings of a fold run, the profile's values filling those not given (None), checked."
     if profile not in PROFILES: raise ValueError(f'profile must be one of {list(PROFILES)}, got {profile!r}')
     p = {**PROFILES[profile], **{k: v for k, v in dict(lr=lr, wd=wd, schedule=schedule, sampler=sampler, prior_bias=prior_bias,
-                                                         valid_every=valid_every, wd_bn_bias=wd_bn_bias).items() if v is not None}}
+                                                         valid_every=valid_every, wd_bn_bias=wd_bn_bias, aug=aug).items() if v is not None}}
     if p['schedule'] not in SCHEDULES: raise ValueError(f"schedule must be one of {SCHEDULES}, got {p['schedule']!r}")
+    if p['aug'] not in AUGS: raise ValueError(f"aug must be one of {list(AUGS)}, got {p['aug']!r}")
     if mode not in MODES: raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
     if int(p['valid_every']) < 1: raise ValueError(f"valid_every must be >= 1, got {p['valid_every']!r}")
     make_loss(loss)
     return dict(backbone=backbone or DEMO_ARCH, size=int(size), n_folds=int(n_folds), epochs=int(epochs), bs=int(bs),
                 lr=float(p['lr']), wd=float(p['wd']), schedule=p['schedule'], loss=loss, mode=mode, seed=int(seed),
                 profile=profile, sampler=sampler_name(p['sampler']), pretrained=bool(pretrained), prior_bias=bool(p['prior_bias']),
-                valid_every=int(p['valid_every']), wd_bn_bias=bool(p['wd_bn_bias']))
+                valid_every=int(p['valid_every']), wd_bn_bias=bool(p['wd_bn_bias']), aug=p['aug'])
 
 # %% ../nbs/06_train_cnn.ipynb #352bcbc6
 def warm_restarts(lr, n_epoch, period=5, lr_min=1e-5):
@@ -263,7 +265,7 @@ def train_fold(work, fold, train_csv=None, num_workers=0, device=None, cbs=None,
         if rank == 0 and best_fn.exists(): os.replace(best_fn, run_best)   # not done with these settings: not a finished fold
         set_seed(s['seed'] + fold)
         dls = slice_dls(work, fold, s['size'], s['bs'], s['mode'], data=data, sampler=s['sampler'],
-                        num_workers=num_workers, device=get_device(device or 'auto'))
+                        num_workers=num_workers, device=get_device(device or 'auto'), **AUGS[s['aug']])
         learn = fold_learner(dls, s, device)
         learn.path, learn.model_dir = out, '.'
         if s['prior_bias']: init_head_bias(learn.model, data.loc[data.fold != fold, LABELS].values.mean(0))
@@ -333,4 +335,4 @@ def train_cnn(work, fold=None, train_csv=None, num_workers=0, device=None, force
     return dict(folds=recs, scores=cnn_scores(work, s['backbone'], s['size'], s['n_folds']))
 
 # %% ../nbs/06_train_cnn.ipynb #d8296dcc
-DEMO_CNN = dict(backbone=DEMO_ARCH, size=64, n_folds=3, epochs=2, bs=32, profile='demo')
+DEMO_CNN = dict(backbone=DEMO_ARCH, size=48, n_folds=3, epochs=2, bs=32, profile='demo')
