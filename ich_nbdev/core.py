@@ -12,10 +12,10 @@ from filelock import FileLock
 # %% auto #0
 __all__ = ['LABELS', 'N_CLASSES', 'CLASS_WEIGHTS', 'SUBTYPES', 'USER_ERRORS', 'TEST_MODULES', 'FoldName', 'WorkFolder', 'WD',
            'KAGGLE', 'wpath', 'cnn_name', 'cnn_dir', 'emb_dir', 'atomic_write', 'save_json', 'load_json', 'save_df',
-           'save_npy', 'params_hash', 'file_identity', 'stage_done', 'mark_done', 'recorded_inputs', 'clear_done',
-           'project_root', 'cache_dir', 'locked', 'WorkDirBusy', 'writer_lock', 'safe_name', 'env_info', 'get_device',
-           'UsageError', 'cli_errors', 'require_file', 'id_array', 'id_positions', 'ids_in', 'has_duplicates',
-           'import_problems', 'core_first_problems']
+           'save_npy', 'to_plain', 'save_fig', 'example_ids', 'params_hash', 'file_identity', 'stage_done', 'mark_done',
+           'recorded_inputs', 'clear_done', 'project_root', 'cache_dir', 'locked', 'WorkDirBusy', 'writer_lock',
+           'safe_name', 'env_info', 'get_device', 'UsageError', 'cli_errors', 'require_file', 'id_array',
+           'id_positions', 'ids_in', 'has_duplicates', 'import_problems', 'core_first_problems']
 
 # %% ../nbs/00_core.ipynb #2b899d32
 import warnings
@@ -151,6 +151,31 @@ def save_npy(arr, fn):
     "Write a numpy array atomically."
     with atomic_write(fn, 'wb') as f: np.save(f, arr)
     return Path(fn)
+
+# %% ../nbs/00_core.ipynb #09135b28
+def to_plain(o, tensors=False):
+    "`o` with numpy scalars, paths, `str` subclasses, tuples and fastai `L`s made plain (dict, list, number, str)."
+    if isinstance(o, dict): return {k: to_plain(v, tensors) for k, v in o.items()}
+    if isinstance(o, (list, tuple)) or type(o).__name__ == 'L': return [to_plain(v, tensors) for v in o]
+    if isinstance(o, np.generic): return o.item()
+    if isinstance(o, (Path, str)): return str(o)
+    if tensors and type(o).__module__.startswith('torch') and getattr(o, 'numel', lambda: 0)() == 1: return o.item()
+    return o
+
+# %% ../nbs/00_core.ipynb #05981974
+def save_fig(fig, fn, dpi=None, tight=False, close=False) -> Path:
+    "Save matplotlib figure `fig` as the PNG `fn`, atomically; `close` it afterwards when asked."
+    with atomic_write(fn, 'wb') as f: fig.savefig(f, format='png', dpi=dpi or fig.dpi, **({'bbox_inches': 'tight'} if tight else {}))
+    if close:
+        import matplotlib.pyplot as plt
+        plt.close(fig)
+    return Path(fn)
+
+# %% ../nbs/00_core.ipynb #acdf823a
+def example_ids(ids, k=3) -> list[str]:
+    "The `k` smallest of `ids` (any iterable), as strings: examples for an error message or a report."
+    import heapq
+    return heapq.nsmallest(k, map(str, ids))
 
 # %% ../nbs/00_core.ipynb #cdef8d40
 def params_hash(params: dict) -> str:

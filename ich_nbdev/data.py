@@ -53,8 +53,6 @@ def read_labels_csv(fn) -> pd.DataFrame:
     return labels_wide(pd.read_csv(fn, dtype=str), fn)
 
 # %% ../nbs/04_data.ipynb #23986546
-def _examples(s, n=5): return [str(o) for o in list(s)[:n]]
-
 def train_slices(slices) -> pd.DataFrame:
     "The slices that should carry labels: all but the Kaggle test split."
     return slices[slices.split != 'test'] if 'split' in slices else slices
@@ -68,8 +66,8 @@ def join_labels(labels, slices) -> tuple[pd.DataFrame, dict]:
     tr = train_slices(slices)
     no_label = tr.image_id[~tr.image_id.isin(labels.image_id)]
     report = dict(n_labels=len(labels), n_slices=len(slices), n_joined=len(df),
-                  labels_without_slice=len(no_slice), labels_without_slice_examples=_examples(no_slice),
-                  slices_without_labels=len(no_label), slices_without_labels_examples=_examples(no_label))
+                  labels_without_slice=len(no_slice), labels_without_slice_examples=example_ids(no_slice, 5),
+                  slices_without_labels=len(no_label), slices_without_labels_examples=example_ids(no_label, 5))
     return df[['image_id', 'idx'] + LABELS], report
 
 # %% ../nbs/04_data.ipynb #4ad161cc

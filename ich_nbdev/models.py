@@ -9,7 +9,7 @@ import re, socket, datetime, contextlib, urllib.error, warnings
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 import torchvision, timm
-from .core import LABELS, N_CLASSES, atomic_write
+from .core import LABELS, N_CLASSES, atomic_write, to_plain
 
 # %% auto #0
 __all__ = ['ORIGINAL_LABELS', 'ORIGINAL_ARCHS', 'NARROW_ARCHS', 'DEMO_ARCH', 'FORMAT', 'RELEASE_SIZES', 'label_perm', 'ICHModel',
@@ -181,14 +181,6 @@ def _numpy_safe_globals():
     dtypes = [getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith('DType')] if hasattr(np, 'dtypes') else []
     return [scalar, (scalar, 'numpy.core.multiarray.scalar'), (scalar, 'numpy._core.multiarray.scalar'), np.dtype, *dtypes]
 
-def _plain(v):
-    "Metadata value as a plain Python object (numpy scalars, 0-d tensors, paths)."
-    if isinstance(v, np.generic): return v.item()
-    if isinstance(v, torch.Tensor) and v.numel() == 1: return v.item()
-    if isinstance(v, (Path, str)): return str(v)  # str subclasses (e.g. TorchVersion) do not load weights_only
-    if isinstance(v, dict): return {k: _plain(o) for k, o in v.items()}
-    if isinstance(v, (list, tuple)): return [_plain(o) for o in v]
-    return v
 
 def _is_state_dict(d): return isinstance(d, dict) and len(d) > 0 and all(isinstance(v, torch.Tensor) for v in d.values())
 
@@ -207,7 +199,7 @@ def read_checkpoint(fn):
     if isinstance(obj, dict):
         for key in ('state_dict', 'model'):
             if _is_state_dict(obj.get(key)):
-                meta = {k: _plain(v) for k, v in obj.items() if k not in (key, 'opt', 'optimizer')}
+                meta = {k: to_plain(v, tensors=True) for k, v in obj.items() if k not in (key, 'opt', 'optimizer')}
                 if 'valLoss' in meta and 'val_loss' not in meta: meta['val_loss'] = meta['valLoss']
                 return dict(obj[key]), meta
     raise CheckpointError(f'{fn}: not a checkpoint: expected a state dict or a dict with one under "state_dict" '
@@ -283,7 +275,7 @@ def save_checkpoint(model, fn, **meta) -> Path:
                head_labels=list(getattr(m, 'head_labels', LABELS)),
                n_features=getattr(m, 'n_features', None), torch=str(torch.__version__),
                saved=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'))
-    obj = _plain({**obj, **meta}); obj['state_dict'] = sd
+    obj = to_plain({**obj, **meta}, tensors=True); obj['state_dict'] = sd   # str subclasses (TorchVersion) do not load weights_only
     with atomic_write(fn, 'wb') as f: torch.save(obj, f)
     return Path(fn)
 

@@ -360,6 +360,7 @@ def predict_cli(dicom_dir:str,                                   # folder of DIC
                 n_workers:int=None,                              # old name of --workers
                 debug:bool=False):                               # show the traceback of an error
     "Predict intracranial hemorrhage on a folder of head CT DICOM files."
+    import matplotlib; matplotlib.use('Agg')   # a command writes its figures to files: no window, whatever $DISPLAY says
     with cli_errors('ich-predict', debug, made=[out_dir]):
         if not models: raise UsageError('--models MODELS_DIR is required (see README: model layout)')
         if not Path(dicom_dir).is_dir(): raise UsageError(f'DICOM folder {dicom_dir} does not exist')

@@ -7,18 +7,16 @@ from __future__ import annotations
 import base64, html, os, shutil, subprocess, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
-import matplotlib
-matplotlib.use('Agg')
 import matplotlib.pyplot as plt
 from pytorch_grad_cam import GradCAM, GradCAMPlusPlus
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
-from .core import LABELS, N_CLASSES, atomic_write, safe_name
+from .core import LABELS, N_CLASSES, atomic_write, safe_name, save_fig
 from .models import unwrap_model
 
 # %% auto #0
 __all__ = ['SALIENCY_METHODS', 'norm_map', 'input_grad_maps', 'cam_maps', 'saliency_maps', 'crop_placer', 'ensemble_saliency',
-           'save_png', 'slice_panel', 'zprofile', 'contact_sheet', 'data_uri', 'write_report', 'find_chromium',
-           'screenshot', 'is_blank']
+           'slice_panel', 'zprofile', 'contact_sheet', 'data_uri', 'write_report', 'find_chromium', 'screenshot',
+           'is_blank']
 
 # %% ../nbs/10_saliency.ipynb #b1fb8e40
 SALIENCY_METHODS = ('input_grad', 'gradcam', 'gradcampp')
@@ -72,12 +70,6 @@ def ensemble_saliency(members, cls=5, method='input_grad') -> np.ndarray:
 # %% ../nbs/10_saliency.ipynb #6fa3093f
 _COLORS = dict(zip(LABELS, ['tab:purple', 'tab:red', 'tab:orange', 'tab:green', 'tab:blue', 'black']))
 
-def save_png(fig, fn) -> Path:
-    "Save `fig` to the PNG `fn` atomically and close it."
-    with atomic_write(fn, 'wb') as f: fig.savefig(f, format='png', dpi=fig.dpi, bbox_inches='tight')
-    plt.close(fig)
-    return Path(fn)
-
 def slice_panel(img, sal, probs, title='', threshold=0.5, cnn_probs=None, fn=None, method=''):
     "3-panel figure: brain-window slice `img` (uint8 HxW), saliency `sal` overlay, bars of `probs` (6)."
     fig, axs = plt.subplots(1, 3, figsize=(12, 4), dpi=80, layout='constrained', gridspec_kw=dict(width_ratios=[1, 1, 1.1]))
@@ -94,7 +86,7 @@ def slice_panel(img, sal, probs, title='', threshold=0.5, cnn_probs=None, fn=Non
     axs[2].set_yticks(y, LABELS); axs[2].set_xlim(0, 1); axs[2].invert_yaxis(); axs[2].set_xlabel('probability')
     if cnn_probs is not None: axs[2].legend(loc='lower right', fontsize=7)
     fig.suptitle(title, fontsize=9)
-    return save_png(fig, fn) if fn else fig
+    return save_fig(fig, fn, tight=True, close=True) if fn else fig
 
 def zprofile(probs, title='', threshold=0.5, positions=None, mark=None, fn=None):
     "The six probabilities (`[L, 6]`) along the slices of one series; `mark` highlights a slice index."
@@ -106,7 +98,7 @@ def zprofile(probs, title='', threshold=0.5, positions=None, mark=None, fn=None)
     if mark is not None: ax.axvline(xs[mark], c='red', alpha=.3, lw=6)
     ax.set_ylim(-0.02, 1.02); ax.set_xlabel('slice' if positions is None else 'position (mm)'); ax.set_ylabel('probability')
     ax.legend(fontsize=7, ncol=3, loc='upper left'); ax.set_title(title, fontsize=9)
-    return save_png(fig, fn) if fn else fig
+    return save_fig(fig, fn, tight=True, close=True) if fn else fig
 
 def contact_sheet(imgs, titles=None, ncols=4, fn=None, title=''):
     "Tile uint8 images (HxW) with their titles."
@@ -118,7 +110,7 @@ def contact_sheet(imgs, titles=None, ncols=4, fn=None, title=''):
             a.imshow(imgs[k], cmap='gray', vmin=0, vmax=255)
             if titles is not None: a.set_title(titles[k], fontsize=8)
     if title: fig.suptitle(title, fontsize=9)
-    return save_png(fig, fn) if fn else fig
+    return save_fig(fig, fn, tight=True, close=True) if fn else fig
 
 # %% ../nbs/10_saliency.ipynb #8d0fa678
 _CSS = """body{font-family:sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;font-size:13px}

@@ -13,15 +13,10 @@ from .data import find_kaggle_file
 from .embed import embedding_names, load_embedding
 
 # %% auto #0
-__all__ = ['FIGURE', 'save_fig', 'pick_series', 'plot_series_any', 'to_long', 'SubmissionError', 'validate_submission',
-           'write_submission', 'cnn_oof_preds', 'table_records', 'submit_stage']
+__all__ = ['FIGURE', 'pick_series', 'plot_series_any', 'to_long', 'SubmissionError', 'validate_submission', 'write_submission',
+           'cnn_oof_preds', 'table_records', 'submit_stage']
 
 # %% ../nbs/09_submit.ipynb #2ef43cba
-def save_fig(fig, fn) -> Path:
-    "Save a matplotlib figure as PNG, atomically."
-    with atomic_write(fn, 'wb') as f: fig.savefig(f, format='png', dpi=100)
-    return Path(fn)
-
 def pick_series(df, n=4, group_col='group_id', seed=0) -> list:
     "Up to `n` groups of `df` (image rows with `any`), half with a positive slice where possible."
     has = df.groupby(group_col)['any'].max()
@@ -46,7 +41,7 @@ def plot_series_any(slices: pd.DataFrame, labels: pd.DataFrame, preds: dict, n=4
         ax.set_ylim(-.05, 1.05); ax.set_ylabel('any'); ax.set_title(str(g), fontsize=9, loc='left')
     axs[0, 0].legend(fontsize=8, loc='upper right'); axs[-1, 0].set_xlabel('slice index')
     fig.tight_layout()
-    if fn is not None: save_fig(fig, fn)
+    if fn is not None: save_fig(fig, fn, dpi=100)
     return fig
 
 # %% ../nbs/09_submit.ipynb #7a26fafe
@@ -66,7 +61,6 @@ def _read_sub(x, name):
     if not fn.exists(): raise FileNotFoundError(f'{name}: {fn} does not exist')
     return pd.read_csv(fn)
 
-def _examples(ids, k=3): return ', '.join(map(str, sorted(ids)[:k]))
 
 def validate_submission(sub, sample_sub) -> pd.DataFrame:
     "Check `sub` (frame or CSV path) against the sample submission; return it in the sample's row order."
@@ -80,7 +74,7 @@ def validate_submission(sub, sample_sub) -> pd.DataFrame:
               ('duplicated IDs', set(ids[ids.duplicated()])),
               ('NaN or non-numeric labels', set(ids[probs.isna()])),
               ('labels outside the open interval (0, 1)', set(ids[(probs <= 0) | (probs >= 1)]))]
-    errs = [f'  {len(s)} {what}, e.g. {_examples(s)}' for what, s in checks if s]
+    errs = [f'  {len(s)} {what}, e.g. {", ".join(example_ids(s))}' for what, s in checks if s]
     if errs: raise SubmissionError(f'invalid submission ({len(sub)} rows, sample {len(sample)} rows):\n' + '\n'.join(errs))
     return sub.assign(ID=ids, Label=probs).set_index('ID').loc[want].reset_index()
 

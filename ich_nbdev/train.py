@@ -97,13 +97,6 @@ def original_schedule(lr, n_epoch, **kw):
     return lambda pos: original_lr(min(int(pos * n_epoch + 1e-9), n_epoch - 1), lr, **kw)
 
 # %% ../nbs/06_train_cnn.ipynb #b0f8d626
-def _plain(o):
-    "fastai containers (`L`) and numpy scalars -> lists, dicts and numbers, so `torch.load(weights_only=True)` reads them."
-    if isinstance(o, dict): return {k: _plain(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)) or type(o).__name__ == 'L': return [_plain(v) for v in o]
-    if isinstance(o, np.generic): return o.item()
-    return o
-
 def validates(epoch, n_epoch, every=1) -> bool:
     "Is epoch `epoch` validated? Every `every`-th epoch, the first and the last (the original: `every=5`)."
     return every == 1 or epoch == 0 or (epoch + 1) % every == 0 or epoch == n_epoch - 1
@@ -132,7 +125,7 @@ class FoldCheckpoints(Callback):
             self.best = val
             save_checkpoint(self.model, self.best_fn, epoch=self.epoch, valLoss=val, settings=self.settings,
                             hash=params_hash(self.settings), metrics={k: float(v) for k, v in vals.items()})
-        state = dict(model=unwrap_model(self.model).state_dict(), opt=_plain(self.opt.state_dict()), epoch=self.epoch, best=self.best,
+        state = dict(model=unwrap_model(self.model).state_dict(), opt=to_plain(self.opt.state_dict()), epoch=self.epoch, best=self.best,
                      hash=params_hash(self.settings))
         with atomic_write(self.last_fn, 'wb') as f: torch.save(state, f)
 
@@ -233,7 +226,7 @@ def plot_curves(log_fn, fn=None):
     fig, ax = plt.subplots(figsize=(5, 3.2))
     for c in ['train_loss', 'valid_loss', 'wll']: ax.plot(h.epoch, h[c], marker='o', label=c)
     ax.set_xlabel('epoch'); ax.legend(); ax.set_title(Path(log_fn).stem); fig.tight_layout()
-    if fn: fig.savefig(fn, dpi=80); plt.close(fig)
+    if fn: save_fig(fig, fn, dpi=80, close=True)
     return fig
 
 def prior_wll(y_train, y_valid) -> float:
