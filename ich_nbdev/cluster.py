@@ -10,19 +10,13 @@ from .core import *
 from .runs import load_profile, stage_tasks, task_output
 
 # %% auto #0
-__all__ = ['repo_root', 'cluster_scripts', 'bash_syntax', 'sbatch_problems', 'def_sections', 'container_problems', 'parse_jobs',
-           'slurm_jobs', 'active_jobs', 'job_failures', 'wait_jobs', 'job_logs', 'expected_notebooks', 'check_run']
+__all__ = ['cluster_scripts', 'bash_syntax', 'sbatch_problems', 'def_sections', 'container_problems', 'parse_jobs', 'slurm_jobs',
+           'active_jobs', 'job_failures', 'wait_jobs', 'job_logs', 'expected_notebooks', 'check_run']
 
 # %% ../nbs/13_cluster.ipynb #553f5c46
-def repo_root() -> Path:
-    "The checkout this package belongs to (or the one around the working directory)."
-    root = project_root() or project_root(Path(__file__).parent)
-    if root is None: raise FileNotFoundError('ich_nbdev checkout not found: the cluster files live in its slurm/, singularity/, docker/')
-    return root
-
 def cluster_scripts(root=None) -> list[Path]:
     "Every shell script of the cluster tooling (sbatch scripts, submit and container scripts, CI)."
-    root = Path(root or repo_root())
+    root = Path(root or project_root(need='the cluster files'))
     pats = ['slurm/*.sbatch', 'slurm/*.sh', 'singularity/*.sh', 'docker/*.sh', '.ci/*.sh', 'scripts/install.sh']
     return sorted(p for pat in pats for p in root.glob(pat))
 
@@ -56,7 +50,7 @@ _install_re = r'ICH_VENV=none\s+ICH_TORCH_SPEC=none\s+(PYTHON=\S+\s+)?scripts/in
 
 def container_problems(root=None) -> list[str]:
     "What the Apptainer definition or the Dockerfile get wrong (empty when nothing)."
-    root, probs = Path(root or repo_root()), []
+    root, probs = Path(root or project_root(need='the cluster files')), []
     s = def_sections((root/'singularity/ich.def').read_text())
     if not re.search(r'^Bootstrap:\s*docker\s*$', s[''], re.M): probs.append('ich.def: not `Bootstrap: docker`')
     if not re.search(r'^From:\s*\S*pytorch\S*cuda\S*runtime', s[''], re.M): probs.append('ich.def: From is not a PyTorch CUDA runtime image')

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #59154e37
 from __future__ import annotations
-import os, re, json, hashlib, tempfile, contextlib, platform, sys
+import os, re, json, hashlib, tempfile, contextlib, platform, sys, importlib.util
 from pathlib import Path
 import numpy as np, pandas as pd, pyarrow as pa, pyarrow.compute as pc, yaml
 from filelock import FileLock
@@ -234,11 +234,15 @@ def clear_done(work, stage):
     _marker(work, stage).unlink(missing_ok=True)
 
 # %% ../nbs/00_core.ipynb #b5929b5e
-def project_root(start=None):
-    "The checkout holding `settings.ini` above `start` (default: cwd), or None."
-    p = Path(start or os.getcwd()).resolve()
-    for q in [p, *p.parents]:
-        if (q/'settings.ini').exists() and (q/'ich_nbdev').is_dir(): return q
+def project_root(start=None, need=None):
+    """The checkout holding `settings.ini` above `start` (default: cwd), or None. With `need` (what the caller needs
+    from it), also the checkout this package was imported from, and a FileNotFoundError naming `need` when neither is."""
+    pkg = importlib.util.find_spec('ich_nbdev') if need else None
+    for p in [Path(start or os.getcwd()), *([Path(pkg.origin).parent] if pkg and pkg.origin else [])]:
+        p = p.resolve()
+        for q in [p, *p.parents]:
+            if (q/'settings.ini').exists() and (q/'ich_nbdev').is_dir(): return q
+    if need: raise FileNotFoundError(f'ich_nbdev checkout not found: {need} live in it (run from a git checkout)')
     return None
 
 def cache_dir(*sub) -> Path:

@@ -33,9 +33,7 @@ PIPELINE = ['synth', 'preprocess_shard', 'preprocess', 'train_cnn', 'embed', 'se
 def nbs_dir() -> Path:
     "The folder of the stage notebooks: `$ICH_NBS`, else `nbs/` of the checkout."
     if os.environ.get('ICH_NBS'): return Path(os.environ['ICH_NBS'])
-    root = project_root() or project_root(Path(__file__).parent)
-    if root is None: raise FileNotFoundError('stage notebooks not found: run from the ich_nbdev checkout or set ICH_NBS')
-    return root/'nbs'
+    return project_root(need='the stage notebooks (or set $ICH_NBS)')/'nbs'
 
 # %% ../nbs/12_runs.ipynb #0e654c21
 _var_re = re.compile(r'\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}')

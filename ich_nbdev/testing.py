@@ -17,7 +17,7 @@ from .data import link_work
 from .train import train_cnn, DEMO_CNN
 from .embed import embed, write_embeddings, DEMO_EMBED
 from .sequence import sequence_stage, DEMO_SEQ
-from .cluster import repo_root
+
 
 # %% auto #0
 __all__ = ['write_ct', 'save_release_checkpoint', 'fake_release', 'fake_slices', 'fake_embeddings', 'demo_work', 'demo_cnn_work',
@@ -164,7 +164,7 @@ def fake_tool(path, log) -> Path:
 
 def bash_job(script, *args, env=None, root=None, check=True) -> subprocess.CompletedProcess:
     "Run `script` with bash like SLURM would (cwd and `ICH_ROOT`: the checkout), `env` added to the environment."
-    root = Path(root or repo_root())
+    root = Path(root or project_root(need='the cluster files'))
     e = {**os.environ, 'ICH_ROOT': str(root), 'SLURM_SUBMIT_DIR': str(root), **(env or {})}
     r = subprocess.run(['bash', str(script), *map(str, args)], cwd=root, env=e, capture_output=True, text=True)
     if check and r.returncode: raise RuntimeError(f'{script} exited {r.returncode}:\n{r.stderr[-2000:]}')
@@ -173,7 +173,7 @@ def bash_job(script, *args, env=None, root=None, check=True) -> subprocess.Compl
 # %% ../nbs/15_testing.ipynb #63092a15
 def sbatch_args(stage, env=None, root=None) -> list[str]:
     "The sbatch resource options `slurm/common.sh` gives `stage` under environment `env` (added to os.environ)."
-    root = Path(root or repo_root())
+    root = Path(root or project_root(need='the cluster files'))
     e = {k: v for k, v in os.environ.items() if not k.startswith('ICH_')}
     r = subprocess.run(['bash', '-c', f'source slurm/common.sh; ich_sbatch_args {stage}'], cwd=root,
                        env={**e, **(env or {})}, capture_output=True, text=True, check=True)
@@ -182,7 +182,7 @@ def sbatch_args(stage, env=None, root=None) -> list[str]:
 # %% ../nbs/15_testing.ipynb #bcc9e4ab
 def write_standin(d, python=None) -> Path:
     "Write an executable `ich-run-standin` into folder `d` that runs the checkout's stand-in runner `.ci/standin_run.py`."
-    fn, script = Path(d)/'ich-run-standin', repo_root()/'.ci'/'standin_run.py'
+    fn, script = Path(d)/'ich-run-standin', project_root(need='the cluster files')/'.ci'/'standin_run.py'
     fn.write_text(f'#!/usr/bin/env bash\nexec "{python or sys.executable}" "{script}" "$@"\n')
     fn.chmod(0o755)
     return fn
@@ -199,14 +199,14 @@ def standin_profile(d, n_train=3, n_shards=0) -> Path:
 # %% ../nbs/15_testing.ipynb #ab14549d
 def local_cluster(cmd='start', env=None) -> str:
     "Run `slurm/local_cluster.sh cmd`; for start/env/status return the SLURM_CONF it prints."
-    r = subprocess.run([str(repo_root()/'slurm/local_cluster.sh'), cmd], capture_output=True, text=True, env={**os.environ, **(env or {})})
+    r = subprocess.run([str(project_root(need='the cluster files')/'slurm/local_cluster.sh'), cmd], capture_output=True, text=True, env={**os.environ, **(env or {})})
     if r.returncode: raise RuntimeError(f'local_cluster.sh {cmd} failed:\n{r.stderr[-2000:]}')
     m = re.search(r'export SLURM_CONF=(\S+)', r.stdout)
     return m.group(1) if m else ''
 
 def submit_pipeline(profile, *args, env=None) -> dict:
     "Run `slurm/submit_pipeline.sh profile *args`; returns {'jobs': {stage: (job id, n tasks)}, 'run_id': ...}."
-    r = subprocess.run([str(repo_root()/'slurm/submit_pipeline.sh'), str(profile), *map(str, args)], capture_output=True, text=True,
+    r = subprocess.run([str(project_root(need='the cluster files')/'slurm/submit_pipeline.sh'), str(profile), *map(str, args)], capture_output=True, text=True,
                        env={**os.environ, **(env or {})})
     if r.returncode: raise RuntimeError(f'submit_pipeline.sh failed:\n{r.stderr[-2000:]}')
     out = dict(jobs={}, run_id=None)
