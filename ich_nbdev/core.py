@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #59154e37
 from __future__ import annotations
-import os, re, json, hashlib, tempfile, contextlib, platform, sys, importlib.util
+import os, re, json, hashlib, heapq, tempfile, contextlib, platform, sys, importlib.util
 from pathlib import Path
 import numpy as np, pandas as pd, pyarrow as pa, pyarrow.compute as pc, yaml
 from filelock import FileLock
@@ -165,7 +165,7 @@ def to_plain(o, tensors=False):
 # %% ../nbs/00_core.ipynb #05981974
 def save_fig(fig, fn, dpi=None, tight=False, close=False) -> Path:
     "Save matplotlib figure `fig` as the PNG `fn`, atomically; `close` it afterwards when asked."
-    with atomic_write(fn, 'wb') as f: fig.savefig(f, format='png', dpi=dpi or fig.dpi, **({'bbox_inches': 'tight'} if tight else {}))
+    with atomic_write(fn, 'wb') as f: fig.savefig(f, format='png', dpi=dpi or 'figure', **({'bbox_inches': 'tight'} if tight else {}))
     if close:
         import matplotlib.pyplot as plt
         plt.close(fig)
@@ -174,7 +174,6 @@ def save_fig(fig, fn, dpi=None, tight=False, close=False) -> Path:
 # %% ../nbs/00_core.ipynb #acdf823a
 def example_ids(ids, k=3) -> list[str]:
     "The `k` smallest of `ids` (any iterable), as strings: examples for an error message or a report."
-    import heapq
     return heapq.nsmallest(k, map(str, ids))
 
 # %% ../nbs/00_core.ipynb #cdef8d40

@@ -63,12 +63,11 @@ def _gather_error(name, split, ref_name, own, ref) -> ValueError:
     return ValueError(f'{name} {split}: {len(miss)} images of {ref_name} missing (e.g. {list(miss[:3])}), '
                       f'{len(extra)} extra (e.g. {list(extra[:3])})')
 
-def gather_inputs(work, names, split='oof', unique=True):
+def gather_inputs(work, names, split='oof'):
     """Image ids, features `(N, D, F)` float16 (a `FeatStack` over the memory-mapped files) and probabilities `(N, M, 6)` of models `names`.
-    `unique=False` leaves the check that the first model's ids are unique to the caller (`SeqData` does it on slice rows, without hashing)."""
+    That the first model's ids are unique is checked by `SeqData`, on slice rows (no second hash pass over the ids)."""
     loaded = [load_embedding(work, n, split) for n in names]
     ref = id_array(loaded[0][0].image_id)
-    if unique and has_duplicates(ref): raise ValueError(f'{names[0]} {split}: duplicate image_id in its index')
     probs, maps = np.zeros((len(ref), len(names), N_CLASSES), np.float32), []
     for j, (n, (idx, f, p)) in enumerate(zip(names, loaded)):
         own = id_array(idx.image_id)
@@ -146,7 +145,7 @@ def load_seq_data(work, names=None, split='oof', group_col='group_id') -> SeqDat
     "The `SeqData` of `split` ('oof' = the labelled training images, 'test') from the files of `work`."
     names = names or embedding_names(work)
     if not names: raise FileNotFoundError(f'no feature model in {Path(work)/WD.emb} (run the embeddings stage first)')
-    ids, feats, probs = gather_inputs(work, names, split, unique=False)   # SeqData checks the ids on their slice rows
+    ids, feats, probs = gather_inputs(work, names, split)
     fn = require_file(Path(work)/WD.slices, 'slice table')
     want = ['image_id', 'position', 'slice_idx', 'study_uid', group_col]          # only what SeqData reads
     slices = pd.read_parquet(fn, columns=[c for c in dict.fromkeys(want) if c in pq.read_schema(fn).names])
