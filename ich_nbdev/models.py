@@ -13,10 +13,10 @@ from .core import LABELS, N_CLASSES, atomic_write, to_plain
 
 # %% auto #0
 __all__ = ['ORIGINAL_LABELS', 'ORIGINAL_ARCHS', 'NARROW_ARCHS', 'DEMO_ARCH', 'FORMAT', 'RELEASE_SIZES', 'label_perm', 'ICHModel',
-           'DenseNet121_change_avg', 'DenseNet169_change_avg', 'se_resnext101_32x4d', 'TimmModel',
-           'PretrainedWeightsError', 'create_model', 'model_splitter', 'unwrap_model', 'CheckpointError',
-           'read_checkpoint', 'normalise_keys', 'check_state_dict', 'checkpoint_head_labels', 'load_checkpoint',
-           'save_checkpoint', 'infer_arch', 'load_model', 'release_path', 'legacy_densenet_keys']
+           'PretrainedWeightsError', 'DenseNet121_change_avg', 'DenseNet169_change_avg', 'se_resnext101_32x4d',
+           'TimmModel', 'create_model', 'unwrap_model', 'model_splitter', 'CheckpointError', 'read_checkpoint',
+           'normalise_keys', 'check_state_dict', 'checkpoint_head_labels', 'load_checkpoint', 'save_checkpoint',
+           'infer_arch', 'load_model', 'release_path', 'legacy_densenet_keys']
 
 # %% ../nbs/05_models.ipynb #da6ba4ec
 ORIGINAL_LABELS = ('any', 'epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural')
@@ -28,6 +28,7 @@ def label_perm(head_labels, labels=LABELS) -> list | None:
     perm = [head_labels.index(l) for l in labels]
     return None if perm == list(range(len(labels))) else perm
 
+# %% ../nbs/05_models.ipynb #e5c9bb12
 class ICHModel(nn.Module):
     "Base of the project's models: pooled `features`, a classifier `head()`, logits in `LABELS` order."
     arch: str = ''
@@ -48,6 +49,33 @@ class ICHModel(nn.Module):
         "`(pooled penultimate features [B, n_features], logits [B, n_out] in LABELS order)` from one pass."
         f = self.features(x)
         return f, self.to_labels(self.head()(f))
+
+# %% ../nbs/05_models.ipynb #d346be07
+class PretrainedWeightsError(RuntimeError):
+    "ImageNet weights could not be fetched (offline and not cached)."
+
+_NET_ERRORS = (urllib.error.URLError, ConnectionError, socket.error, TimeoutError, OSError)
+
+def _cache_hint(lib, timm_name=None):
+    "Where `lib` caches ImageNet weights (timm: the HF cache, or torch hub's for weights hosted at a URL)."
+    try: cfg = timm.models.get_pretrained_cfg(timm_name) if timm_name else None
+    except Exception: cfg = None
+    if lib == 'torchvision' or (cfg is not None and not cfg.hf_hub_id):
+        return (f'{lib} keeps these weights in {torch.hub.get_dir()}/checkpoints (set TORCH_HOME to move it): '
+                'fill it on a connected machine (create the model once with pretrained=True) and copy it here')
+    return ('timm keeps these weights in the Hugging Face cache ($HF_HOME/hub, default ~/.cache/huggingface/hub): '
+            'fill it on a connected machine (create the model once with pretrained=True) and copy it here; '
+            'HF_HUB_OFFLINE=1 makes a missing cache fail at once instead of retrying')
+
+@contextlib.contextmanager
+def _pretrained_errors(arch, lib, pretrained, timm_name=None):
+    "Turn network / missing-cache errors while fetching pretrained weights into a `PretrainedWeightsError`."
+    if not pretrained: yield; return
+    try: yield
+    except _NET_ERRORS as e:
+        raise PretrainedWeightsError(
+            f'{arch}: could not load ImageNet weights through {lib} ({type(e).__name__}: {e}). '
+            f'No network and no cached copy? {_cache_hint(lib, timm_name)}; or use pretrained=False.') from e
 
 # %% ../nbs/05_models.ipynb #bd2a4ccb
 class _DenseNetChangeAvg(ICHModel):
@@ -106,33 +134,6 @@ class TimmModel(ICHModel):
         if not info: raise NotImplementedError(f'{self.arch}: timm gives no feature_info to pick a CAM layer from')
         return self.model.get_submodule(info[-1]['module'])
 
-# %% ../nbs/05_models.ipynb #d346be07
-class PretrainedWeightsError(RuntimeError):
-    "ImageNet weights could not be fetched (offline and not cached)."
-
-_NET_ERRORS = (urllib.error.URLError, ConnectionError, socket.error, TimeoutError, OSError)
-
-def _cache_hint(lib, timm_name=None):
-    "Where `lib` caches ImageNet weights (timm: the HF cache, or torch hub's for weights hosted at a URL)."
-    try: cfg = timm.models.get_pretrained_cfg(timm_name) if timm_name else None
-    except Exception: cfg = None
-    if lib == 'torchvision' or (cfg is not None and not cfg.hf_hub_id):
-        return (f'{lib} keeps these weights in {torch.hub.get_dir()}/checkpoints (set TORCH_HOME to move it): '
-                'fill it on a connected machine (create the model once with pretrained=True) and copy it here')
-    return ('timm keeps these weights in the Hugging Face cache ($HF_HOME/hub, default ~/.cache/huggingface/hub): '
-            'fill it on a connected machine (create the model once with pretrained=True) and copy it here; '
-            'HF_HUB_OFFLINE=1 makes a missing cache fail at once instead of retrying')
-
-@contextlib.contextmanager
-def _pretrained_errors(arch, lib, pretrained, timm_name=None):
-    "Turn network / missing-cache errors while fetching pretrained weights into a `PretrainedWeightsError`."
-    if not pretrained: yield; return
-    try: yield
-    except _NET_ERRORS as e:
-        raise PretrainedWeightsError(
-            f'{arch}: could not load ImageNet weights through {lib} ({type(e).__name__}: {e}). '
-            f'No network and no cached copy? {_cache_hint(lib, timm_name)}; or use pretrained=False.') from e
-
 # %% ../nbs/05_models.ipynb #23d3889a
 ORIGINAL_ARCHS = {c.arch: c for c in (DenseNet121_change_avg, DenseNet169_change_avg, se_resnext101_32x4d)}
 # timm layouts narrowed for CPU training from random weights: name -> (timm model, its arguments).
@@ -155,18 +156,20 @@ def create_model(name, pretrained=False, n_out=N_CLASSES, **kwargs) -> ICHModel:
                          '(timm.list_models())')
     return TimmModel(name, pretrained=pretrained, n_out=n_out, **kwargs)
 
-def model_splitter(model):
-    "fastai splitter: [body parameters, head parameters] (for `freeze` and discriminative learning rates)."
-    model = unwrap_model(model)
-    head = {id(p) for p in model.head().parameters()}
-    return [[p for p in model.parameters() if id(p) not in head], list(model.head().parameters())]
-
+# %% ../nbs/05_models.ipynb #07cc59e5
 def unwrap_model(model):
     "The model inside `DataParallel`/`DistributedDataParallel` and `torch.compile` wrappers."
     while True:
         if isinstance(model, (nn.DataParallel, nn.parallel.DistributedDataParallel)): model = model.module
         elif hasattr(model, '_orig_mod'): model = model._orig_mod
         else: return model
+
+# %% ../nbs/05_models.ipynb #34050995
+def model_splitter(model):
+    "fastai splitter: [body parameters, head parameters] (for `freeze` and discriminative learning rates)."
+    model = unwrap_model(model)
+    head = {id(p) for p in model.head().parameters()}
+    return [[p for p in model.parameters() if id(p) not in head], list(model.head().parameters())]
 
 # %% ../nbs/05_models.ipynb #ba21ed00
 class CheckpointError(RuntimeError):
@@ -221,6 +224,7 @@ def normalise_keys(sd, expected=None):
             sd = {top + k: v for k, v in sd.items()}
     return sd
 
+# %% ../nbs/05_models.ipynb #f90ed696
 def _listing(title, items, n=25):
     items = list(items)
     if not items: return ''
@@ -247,6 +251,7 @@ def check_state_dict(model, sd, fn='<state dict>', strict=True):
     if unexpected: warnings.warn(f'{fn}: ignoring {len(unexpected)} unexpected keys: {unexpected[:10]}')
     return {k: sd[k] for k in want}
 
+# %% ../nbs/05_models.ipynb #4cc36b8d
 def checkpoint_head_labels(model, meta, fn='<checkpoint>') -> tuple:
     "Output order of a checkpoint's head: its own record; LABELS for ours from before the record; else the layout's order."
     m = unwrap_model(model)
@@ -257,6 +262,7 @@ def checkpoint_head_labels(model, meta, fn='<checkpoint>') -> tuple:
     except ValueError as e: raise CheckpointError(f'{fn}: {e}') from e
     return labels
 
+# %% ../nbs/05_models.ipynb #faf7954b
 def load_checkpoint(model, fn, strict=True) -> dict:
     "Load checkpoint `fn` into `model` (all or nothing), its head's class order too; returns its metadata. `strict=False` only ignores unexpected keys."
     sd, meta = read_checkpoint(fn)
@@ -279,6 +285,7 @@ def save_checkpoint(model, fn, **meta) -> Path:
     with atomic_write(fn, 'wb') as f: torch.save(obj, f)
     return Path(fn)
 
+# %% ../nbs/05_models.ipynb #73602168
 def infer_arch(sd) -> str | None:
     "The original architecture a state dict belongs to, from its key names (None when not one of them)."
     sd = normalise_keys(sd)
@@ -288,6 +295,7 @@ def infer_arch(sd) -> str | None:
         if top in tops and (top != 'model_ft' or 'model_ft.layer0.conv1.weight' in sd): return name
     return None
 
+# %% ../nbs/05_models.ipynb #57c8bbcd
 def load_model(fn, arch=None, n_out=None, **kwargs) -> tuple[ICHModel, dict]:
     "`(model, meta)` from checkpoint `fn`: architecture from `arch`, else the file's metadata, else its key names."
     sd, meta = read_checkpoint(fn)
@@ -309,6 +317,7 @@ def release_path(models_dir, arch, fold) -> Path:
     "Where the original release keeps fold `fold` of `arch`: `<models_dir>/<arch>_<size>/model_epoch_best_<fold>.pth`."
     return Path(models_dir)/f'{arch}_{RELEASE_SIZES[arch]}'/f'model_epoch_best_{fold}.pth'
 
+# %% ../nbs/05_models.ipynb #23e4ef46
 def legacy_densenet_keys(sd) -> dict:
     "`sd` with dense-layer keys in the old torchvision naming (`norm1` -> `norm.1`, `conv2` -> `conv.2`, ...)."
     return {re.sub(r'(denselayer\d+\.(?:norm|relu|conv))([12])\.', r'\1.\2.', k): v for k, v in sd.items()}
