@@ -8,7 +8,7 @@ import ich_nbdev.core   # first: its filter of a fastai import warning must prec
 import math, time, shutil, json, os, contextlib
 from functools import partial
 from pathlib import Path
-import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
+import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F, torch.distributed
 from fastai.learner import Learner, Recorder
 from fastai.callback.core import Callback, CancelValidException
 from fastai.callback.progress import CSVLogger, ProgressCallback
@@ -16,6 +16,7 @@ from fastai.callback.schedule import ParamScheduler
 from fastai.metrics import AccumMetric, ActivationType
 from fastai.optimizer import Adam
 from fastai.torch_core import set_seed, rank_distrib, num_distrib
+from fastai.distributed import DistributedTrainer, DistributedDL
 from .core import *
 from .data import *
 from .models import create_model, save_checkpoint, load_checkpoint, model_splitter, unwrap_model, DEMO_ARCH
@@ -24,9 +25,10 @@ from .metrics import weighted_log_loss, safe_auc
 # %% auto #0
 __all__ = ['LOSSES', 'PROFILES', 'SCHEDULES', 'DEMO_CNN', 'WeightedBCE', 'make_loss', 'cnn_metrics', 'fold_settings',
            'warm_restarts', 'original_lr', 'original_schedule', 'validates', 'checkpoints', 'ValidEvery',
-           'FoldCheckpoints', 'load_last', 'FoldCSVLogger', 'init_distributed', 'DDPTrainer', 'adam', 'init_head_bias',
-           'fold_learner', 'fit_schedule', 'plot_curves', 'prior_wll', 'train_fold', 'predict_probs', 'finish_fold',
-           'oof_predictions', 'cnn_scores', 'train_cnn']
+           'FoldCheckpoints', 'load_last', 'FoldCSVLogger', 'init_distributed', 'FoldDistributedTrainer', 'adam',
+           'init_head_bias', 'fold_learner', 'fit_schedule', 'plot_curves', 'prior_wll', 'fold_params',
+           'fold_data_learner', 'resume_fold', 'fold_callbacks', 'predict_probs', 'finish_fold', 'publish_fold',
+           'train_fold', 'oof_predictions', 'cnn_scores', 'train_cnn']
 
 # %% ../nbs/06_train_cnn.ipynb #ed888fb1
 class WeightedBCE(nn.Module):
@@ -40,6 +42,7 @@ class WeightedBCE(nn.Module):
     def activation(self, x): return torch.sigmoid(x)
     def decodes(self, x): return x > .5
 
+# %% ../nbs/06_train_cnn.ipynb #c8812038
 LOSSES = {'bce': None, 'weighted_bce': CLASS_WEIGHTS}
 
 def make_loss(loss='bce') -> WeightedBCE:
@@ -47,6 +50,7 @@ def make_loss(loss='bce') -> WeightedBCE:
     if loss not in LOSSES: raise ValueError(f'loss must be one of {list(LOSSES)}, got {loss!r}')
     return WeightedBCE(LOSSES[loss])
 
+# %% ../nbs/06_train_cnn.ipynb #a4badd1b
 def _wll(p, y): return weighted_log_loss(y, p)
 def _auc(p, y, c): return safe_auc(y[:, c], p[:, c])
 
@@ -87,11 +91,13 @@ def warm_restarts(lr, n_epoch, period=5, lr_min=1e-5):
         return lr_min + (lr - lr_min) * (1 + math.cos(math.pi * t)) / 2
     return _f
 
+# %% ../nbs/06_train_cnn.ipynb #dbca454f
 def original_lr(epoch, lr=5e-4, lr_min=1e-5, flat=11, period=5) -> float:
     "The original's learning rate of epoch `epoch`: `lr` for the first `flat` epochs, then a cosine cycle of `period` epochs."
     if epoch < flat: return lr
     return lr_min + (lr - lr_min) * (1 + math.cos(math.pi * ((epoch - flat + 1) % period) / period)) / 2
 
+# %% ../nbs/06_train_cnn.ipynb #609af220
 def original_schedule(lr, n_epoch, **kw):
     "fastai schedule: `original_lr` of the epoch that training progress `pos` is in (constant within an epoch)."
     return lambda pos: original_lr(min(int(pos * n_epoch + 1e-9), n_epoch - 1), lr, **kw)
@@ -101,16 +107,19 @@ def validates(epoch, n_epoch, every=1) -> bool:
     "Is epoch `epoch` validated? Every `every`-th epoch, the first and the last (the original: `every=5`)."
     return every == 1 or epoch == 0 or (epoch + 1) % every == 0 or epoch == n_epoch - 1
 
+# %% ../nbs/06_train_cnn.ipynb #57dc448c
 def checkpoints(epoch, n_epoch, every=1) -> bool:
     "Can epoch `epoch` become the best checkpoint? Every `every`-th epoch and the last (the original saved epochs 4, 9, ...)."
     return every == 1 or (epoch + 1) % every == 0 or epoch == n_epoch - 1
 
+# %% ../nbs/06_train_cnn.ipynb #73b77a8d
 class ValidEvery(Callback):
     "Skip validation on the epochs `validates` rejects (fastai's `CancelValidException`: the Recorder logs no valid metrics)."
     def __init__(self, every=1): self.every = every
     def before_validate(self):
         if not validates(self.epoch, self.n_epoch, self.every): raise CancelValidException()
 
+# %% ../nbs/06_train_cnn.ipynb #6eba0210
 class FoldCheckpoints(Callback):
     "Save the best model by `valid_loss` (of the epochs `checkpoints` allows) and a resumable 'last' state after every epoch."
     order = Recorder.order + 1
@@ -129,6 +138,7 @@ class FoldCheckpoints(Callback):
                      hash=params_hash(self.settings))
         with atomic_write(self.last_fn, 'wb') as f: torch.save(state, f)
 
+# %% ../nbs/06_train_cnn.ipynb #ed05f85d
 def load_last(learn, last_fn, settings) -> tuple[int, float]:
     "Restore weights and optimiser from `last_fn` when its settings match: `(start_epoch, best_loss)`, else `(0, inf)`."
     last_fn = Path(last_fn)
@@ -141,6 +151,7 @@ def load_last(learn, last_fn, settings) -> tuple[int, float]:
     print(f'{last_fn.name}: resuming after epoch {st["epoch"]} (best valid_loss {st["best"]:.4f})')
     return st['epoch'] + 1, st['best']
 
+# %% ../nbs/06_train_cnn.ipynb #ed8ce35b
 class FoldCSVLogger(CSVLogger):
     "fastai's `CSVLogger`; on a resumed fit it keeps the rows of the `start_epoch` epochs already done."
     def __init__(self, fname, start_epoch=0): super().__init__(fname, append=True); self.start_epoch = start_epoch
@@ -157,44 +168,35 @@ class FoldCSVLogger(CSVLogger):
         if len(log) < len(names): log = log[:-1] + [''] * (len(names) - len(log)) + log[-1:]
         if self.epoch >= self.start_epoch: super()._write_line(log)
 
-# %% ../nbs/06_train_cnn.ipynb #37d8a6f7
+# %% ../nbs/06_train_cnn.ipynb #6fe65611
 def init_distributed() -> tuple[int, int]:
     "Join the process group `torchrun` describes in the environment: `(rank, world size)`, `(0, 1)` without it."
-    import torch.distributed as dist
     world = int(os.environ.get('WORLD_SIZE', 1))
-    if world > 1 and not dist.is_initialized():
+    if world > 1 and not torch.distributed.is_initialized():
         cuda = torch.cuda.is_available()
         if cuda: torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
-        dist.init_process_group('nccl' if cuda else 'gloo')
+        torch.distributed.init_process_group('nccl' if cuda else 'gloo')
     return rank_distrib(), num_distrib() or 1
 
-class DDPTrainer(Callback):
-    "Train with `DistributedDataParallel`: each rank a disjoint `1/world` share of each training epoch."
-    order = 11
-    def before_fit(self):
-        from torch.nn.parallel import DistributedDataParallel
-        self.rank, self.world = rank_distrib(), num_distrib()
-        dev = next(self.model.parameters()).device
-        self.learn.model = DistributedDataParallel(self.model, device_ids=[dev.index] if dev.type == 'cuda' else None)
-        dl = self.dls.train
-        self.get_idxs = dl.get_idxs
-        self.n = dl.n
-        def shard():
-            dl.n = self.n   # the whole epoch's order, the same on every rank (same seed)
-            idxs = list(self.get_idxs())
-            dl.n = self.n // self.world
-            return idxs[self.rank:dl.n * self.world:self.world]
-        dl.get_idxs = shard
-        dl.n = self.n // self.world
-    def after_fit(self):
-        self.learn.model = self.model.module
-        self.dls.train.get_idxs, self.dls.train.n = self.get_idxs, self.n
+# %% ../nbs/06_train_cnn.ipynb #7062d575
+class _GlooDL(DistributedDL):
+    "fastai's `DistributedDL`; on CPU processes (gloo) the epoch's order is broadcast as a CPU tensor (fastai's is a CUDA one, for NCCL)."
+    def _broadcast(self, t, rank):
+        if torch.distributed.get_backend() != 'gloo': return super()._broadcast(t, rank)
+        t = torch.LongTensor(t); torch.distributed.broadcast(t, rank)
+        return t.tolist()
 
-# %% ../nbs/06_train_cnn.ipynb #441c51f9
+class FoldDistributedTrainer(DistributedTrainer):
+    "fastai's `DistributedTrainer` (through `accelerate`), on CPU processes too, without SyncBatchNorm (the original's `DataParallel` had per-GPU statistics)."
+    def __init__(self): super().__init__(sync_bn=False, cpu=not torch.cuda.is_available())
+    def _wrap_dl(self, dl): return dl if isinstance(dl, DistributedDL) else _GlooDL(dl, device=self.learn.model.device)
+
+# %% ../nbs/06_train_cnn.ipynb #c6c63322
 def adam(params, **kw):
     "The original's optimiser: Adam (betas .9/.999, eps 1e-8) with L2 weight decay."
     return Adam(params, mom=.9, sqr_mom=.999, eps=1e-8, decouple_wd=False, **kw)
 
+# %% ../nbs/06_train_cnn.ipynb #0cd839da
 def init_head_bias(model, prior, eps=1e-4):
     "Set the classifier bias to the logit of the label `prior` (in `LABELS` order), so training starts from the prior's loss."
     m = unwrap_model(model)
@@ -204,14 +206,17 @@ def init_head_bias(model, prior, eps=1e-4):
     with torch.no_grad(): lin.bias.copy_(torch.as_tensor(np.log(p / (1 - p)), dtype=lin.bias.dtype))
     return model
 
+# %% ../nbs/06_train_cnn.ipynb #0aefbab6
 def fold_learner(dls, s, device=None) -> Learner:
     "fastai `Learner` for fold settings `s`."
     model = create_model(s['backbone'], pretrained=s['pretrained'], n_out=N_CLASSES)
     learn = Learner(dls, model, loss_func=make_loss(s['loss']), opt_func=adam, metrics=cnn_metrics(),
                     splitter=model_splitter, wd=s['wd'], lr=s['lr'], wd_bn_bias=s['wd_bn_bias'])
     if get_device(device or 'auto').type == 'cuda': learn.to_channelslast(use_amp=True)
+    if rank_distrib(): learn.remove_cb(ProgressCallback)   # one progress bar: rank 0's
     return learn
 
+# %% ../nbs/06_train_cnn.ipynb #993a19a8
 def fit_schedule(learn, s, start_epoch=0, cbs=None):
     "Fit `s['epochs']` with `one_cycle`, `warm_restarts` or `original`, from `start_epoch`, validating as `valid_every` says."
     cbs = [ValidEvery(s['valid_every'])] + list(cbs or [])
@@ -219,6 +224,7 @@ def fit_schedule(learn, s, start_epoch=0, cbs=None):
     sched = (original_schedule if s['schedule'] == 'original' else warm_restarts)(s['lr'], s['epochs'])
     learn.fit(s['epochs'], s['lr'], wd=s['wd'], cbs=[ParamScheduler({'lr': sched})] + cbs, start_epoch=start_epoch)
 
+# %% ../nbs/06_train_cnn.ipynb #2339ff28
 def plot_curves(log_fn, fn=None):
     "Training curves of a fold log: losses and the weighted log loss per epoch."
     import matplotlib.pyplot as plt
@@ -229,13 +235,14 @@ def plot_curves(log_fn, fn=None):
     if fn: save_fig(fig, fn, dpi=80, close=True)
     return fig
 
+# %% ../nbs/06_train_cnn.ipynb #bb8c28ba
 def prior_wll(y_train, y_valid) -> float:
     "Weighted log loss of predicting the training label frequencies for every validation image."
     return weighted_log_loss(y_valid, np.broadcast_to(y_train.mean(0), y_valid.shape))
 
+# %% ../nbs/06_train_cnn.ipynb #d78f754c
 def _barrier():
-    import torch.distributed as dist
-    if dist.is_initialized(): dist.barrier()
+    if torch.distributed.is_initialized(): torch.distributed.barrier()
 
 def _rank0_first(f):
     "Run `f` on rank 0, then on the other ranks (which then find its outputs made)."
@@ -243,45 +250,46 @@ def _rank0_first(f):
     else: _barrier(); r = f()
     return r
 
-def train_fold(work, fold, train_csv=None, num_workers=0, device=None, cbs=None, force=False, **kw) -> dict:
-    "Train fold `fold` of `work` with settings `kw` (see `fold_settings`); returns its record (also `fold<k>.json`)."
-    s = fold_settings(**kw); work = Path(work)
-    rank, world = init_distributed()
-    out = cnn_dir(work, s['backbone'], s['size']); stage = f"cnn_{cnn_name(s['backbone'], s['size'])}_fold{fold}"
-    best_fn, last_fn, rec_fn = out/WD.cnn.best(fold), out/WD.cnn.last(fold), out/WD.cnn.record(fold)
-    run_best = out/WD.cnn.running_best(fold)   # the best so far while the fold trains; published as fold<k>.pth when it ends
-    with (locked(out/f'.fold{fold}') if rank == 0 else contextlib.nullcontext()):
-        data = _rank0_first(lambda: prepare_data(work, train_csv, s['n_folds'], s['seed']))
-        params = {**s, 'fold': fold, 'folds': params_hash(data[['image_id', 'fold']].to_dict('list'))}
-        ids = file_identity([work/WD.slices])   # the images it trains on (rewritten when preprocess redoes its tables)
-        if not force and stage_done(work, stage, params, ids) and best_fn.exists() and rec_fn.exists(): return load_json(rec_fn)
-        if rank == 0 and best_fn.exists(): os.replace(best_fn, run_best)   # not done with these settings: not a finished fold
-        set_seed(s['seed'] + fold)
-        dls = slice_dls(work, fold, s['size'], s['bs'], s['mode'], data=data, sampler=s['sampler'],
-                        num_workers=num_workers, device=get_device(device or 'auto'), **AUGS[s['aug']])
-        learn = fold_learner(dls, s, device)
-        learn.path, learn.model_dir = out, '.'
-        if s['prior_bias']: init_head_bias(learn.model, data.loc[data.fold != fold, LABELS].values.mean(0))
-        start, best = load_last(learn, last_fn, params) if not force else (0, float('inf'))
-        if start == 0 and run_best.exists() and rank == 0: run_best.unlink()
-        if rank: learn.logger = lambda *a: None; learn.remove_cb(ProgressCallback)
-        t0 = time.time()
-        fit_schedule(learn, s, start, [FoldCheckpoints(run_best, last_fn, params, start, best), FoldCSVLogger(WD.cnn.log(fold), start),
-                                       *([DDPTrainer()] if world > 1 else []), *(cbs or [])])
-        if rank == 0:
-            rec = finish_fold(learn, data, fold, out, params, run_best, time.time() - t0)
-            os.replace(run_best, best_fn)
-            mark_done(work, stage, params, ids, wll=rec['wll'], world_size=world)
-            last_fn.unlink(missing_ok=True)
-        _barrier()
-        return load_json(rec_fn)
+def fold_params(s, fold, data) -> dict:
+    "What a fold's results are made from: its settings, the fold, and the hash of the fold assignment."
+    return {**s, 'fold': fold, 'folds': params_hash(data[['image_id', 'fold']].to_dict('list'))}
 
+# %% ../nbs/06_train_cnn.ipynb #c0f6c36b
+def fold_data_learner(work, fold, s, data, num_workers=0, device=None) -> Learner:
+    "The `Learner` of fold `fold` with settings `s`, seeded, in the backbone's folder; head bias at the training prior when `prior_bias`."
+    set_seed(s['seed'] + fold)
+    dls = slice_dls(work, fold, s['size'], s['bs'], s['mode'], data=data, sampler=s['sampler'],
+                    num_workers=num_workers, device=get_device(device or 'auto'), **AUGS[s['aug']])
+    learn = fold_learner(dls, s, device)
+    learn.path, learn.model_dir = cnn_dir(work, s['backbone'], s['size']), '.'
+    if s['prior_bias']: init_head_bias(learn.model, data.loc[data.fold != fold, LABELS].values.mean(0))
+    return learn
+
+# %% ../nbs/06_train_cnn.ipynb #32914b5a
+def resume_fold(learn, fold, params, force=False) -> tuple[int, float]:
+    "`(start_epoch, best_loss)` of fold `fold` from its last state (`(0, inf)` when forced or none); an earlier best set aside."
+    out = Path(learn.path)
+    best_fn, run_best = out/WD.cnn.best(fold), out/WD.cnn.running_best(fold)
+    if rank_distrib() == 0 and best_fn.exists(): os.replace(best_fn, run_best)   # not done with these settings: not a finished fold
+    start, best = (0, float('inf')) if force else load_last(learn, out/WD.cnn.last(fold), params)
+    if start == 0 and rank_distrib() == 0: run_best.unlink(missing_ok=True)
+    return start, best
+
+# %% ../nbs/06_train_cnn.ipynb #d45cb25e
+def fold_callbacks(learn, fold, params, start=0, best=float('inf'), world=1) -> list:
+    "The callbacks of a fold run: best and last checkpoints, the epoch log, and fastai's DDP when `world` > 1."
+    out = Path(learn.path)
+    return [FoldCheckpoints(out/WD.cnn.running_best(fold), out/WD.cnn.last(fold), params, start, best),
+            FoldCSVLogger(WD.cnn.log(fold), start), *([FoldDistributedTrainer()] if world > 1 else [])]
+
+# %% ../nbs/06_train_cnn.ipynb #76597077
 @torch.no_grad()
 def predict_probs(model, dl) -> torch.Tensor:
     "Sigmoid probabilities of `model` over `dl`, in order (a plain loop: no gathering across ranks)."
     model.eval()
     return torch.cat([torch.sigmoid(model(x).float()).cpu() for x, *_ in dl]) if len(dl) else torch.zeros(0, N_CLASSES)
 
+# %% ../nbs/06_train_cnn.ipynb #b936d502
 def finish_fold(learn, data, fold, out, params, best_fn, seconds) -> dict:
     "Predict the validation fold with the best weights; write its predictions, record and curves."
     meta = load_checkpoint(learn.model, best_fn)
@@ -298,6 +306,33 @@ def finish_fold(learn, data, fold, out, params, best_fn, seconds) -> dict:
     plot_curves(out/WD.cnn.log(fold), out/WD.cnn.curves(fold))
     return rec
 
+def publish_fold(out, fold):
+    "A finished fold's best weights become `fold<k>.pth`; its resumable state goes."
+    os.replace(out/WD.cnn.running_best(fold), out/WD.cnn.best(fold))
+    (out/WD.cnn.last(fold)).unlink(missing_ok=True)
+
+# %% ../nbs/06_train_cnn.ipynb #e42acb14
+def train_fold(work, fold, train_csv=None, num_workers=0, device=None, cbs=None, force=False, **kw) -> dict:
+    "Train fold `fold` of `work` with settings `kw` (see `fold_settings`); returns its record (also `fold<k>.json`)."
+    s = fold_settings(**kw); work = Path(work)
+    rank, world = init_distributed()
+    out = cnn_dir(work, s['backbone'], s['size']); stage = f"cnn_{cnn_name(s['backbone'], s['size'])}_fold{fold}"
+    with (locked(out/f'.fold{fold}') if rank == 0 else contextlib.nullcontext()):
+        data = _rank0_first(lambda: prepare_data(work, train_csv, s['n_folds'], s['seed']))
+        params, ids = fold_params(s, fold, data), file_identity([work/WD.slices])   # ids: the images it trains on
+        done = stage_done(work, stage, params, ids) and (out/WD.cnn.best(fold)).exists() and (out/WD.cnn.record(fold)).exists()
+        if done and not force: return load_json(out/WD.cnn.record(fold))
+        learn = fold_data_learner(work, fold, s, data, num_workers, device)
+        start, best = resume_fold(learn, fold, params, force)
+        t0 = time.time()
+        fit_schedule(learn, s, start, fold_callbacks(learn, fold, params, start, best, world) + list(cbs or []))
+        if rank == 0:
+            rec = finish_fold(learn, data, fold, out, params, out/WD.cnn.running_best(fold), time.time() - t0)
+            publish_fold(out, fold)
+            mark_done(work, stage, params, ids, wll=rec['wll'], world_size=world)
+        _barrier()
+        return load_json(out/WD.cnn.record(fold))
+
 # %% ../nbs/06_train_cnn.ipynb #c2d899f7
 def oof_predictions(work, backbone, size, n_folds) -> pd.DataFrame | None:
     "Out-of-fold validation predictions of all folds (None while a fold is missing)."
@@ -305,6 +340,7 @@ def oof_predictions(work, backbone, size, n_folds) -> pd.DataFrame | None:
     fns = [out/WD.cnn.valid(k) for k in range(n_folds)]
     return pd.concat([pd.read_parquet(f) for f in fns], ignore_index=True) if all(f.exists() for f in fns) else None
 
+# %% ../nbs/06_train_cnn.ipynb #4811b063
 def cnn_scores(work, backbone, size, n_folds) -> dict | None:
     "OOF weighted log loss of a backbone vs the per-fold prior; written to its `scores.json`."
     oof = oof_predictions(work, backbone, size, n_folds)
@@ -320,6 +356,7 @@ def cnn_scores(work, backbone, size, n_folds) -> dict | None:
     save_json(res, out/WD.cnn.scores)
     return res
 
+# %% ../nbs/06_train_cnn.ipynb #a1deb080
 def train_cnn(work, fold=None, train_csv=None, num_workers=0, device=None, force=False, **kw) -> dict:
     "Train fold `fold` (None: every fold) of a backbone in `work`; returns the fold records and, when complete, the OOF scores."
     s = fold_settings(**kw)
