@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_predict.ipynb #4c713a1c
 from __future__ import annotations
-import os, re, io, sys, time, json, shutil, hashlib, tempfile, zipfile, tarfile, contextlib, urllib.request, urllib.parse
+import os, re, io, sys, time, json, shutil, hashlib, dataclasses, tempfile, zipfile, tarfile, contextlib, urllib.request, urllib.parse
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
@@ -23,7 +23,8 @@ from . import saliency as sal
 __all__ = ['LAYOUT_HELP', 'TTA', 'OTHER_WINDOWS', 'ARCHIVES', 'CNNSpec', 'release_models', 'work_models', 'find_models',
            'find_sequence', 'load_folds', 'BatchSize', 'predict_views', 'n_views', 'cnn_predict', 'sequence_predict',
            'per_slice_table', 'per_series_table', 'display_image', 'windows_sheet', 'select_slices', 'saliency_figures',
-           'ensemble_maps', 'store_size', 'predict', 'predict_cli', 'sha256sum', 'place_checkpoints', 'fetch_models',
+           'ensemble_maps', 'store_size', 'check_predict_call', 'prepare_dicoms', 'run_cnns', 'write_tables',
+           'models_record', 'report_info', 'predict', 'predict_cli', 'sha256sum', 'place_checkpoints', 'fetch_models',
            'download_cli']
 
 # %% ../nbs/11_predict.ipynb #ad6e0e96
@@ -57,6 +58,7 @@ def release_models(models_dir) -> list[CNNSpec]:
                 specs.append(CNNSpec(sub.name, m['arch'], int(m['size']), files, 'release'))
     return specs
 
+# %% ../nbs/11_predict.ipynb #bb970f33
 def _work_spec(sub) -> CNNSpec | None:
     files = _folds(sub, WD.cnn.best.fold_of)
     if not files: return None
@@ -74,6 +76,7 @@ def work_models(models_dir) -> list[CNNSpec]:
     d = Path(models_dir)/WD.cnn
     return [s for sub in sorted(p for p in d.iterdir() if p.is_dir()) if (s := _work_spec(sub))] if d.is_dir() else []
 
+# %% ../nbs/11_predict.ipynb #671ec213
 LAYOUT_HELP = ('expected the original release layout 2DNet/<arch>_<size>/model_epoch_best_<fold>.pth '
                f'(arch one of {sorted(ORIGINAL_ARCHS)}) and/or a work dir with cnn/<backbone>_<size>/fold<k>.pth')
 
@@ -133,8 +136,10 @@ def predict_views(tta) -> list:
     try: return tta_views(TTA.get(str(tta), tta))
     except ValueError: raise ValueError(f'tta must be one of {list(TTA)} or a number of views 1..10, got {tta!r}') from None
 
+# %% ../nbs/11_predict.ipynb #56927c8e
 def n_views(tta) -> int: return len(predict_views(tta))
 
+# %% ../nbs/11_predict.ipynb #ca069fc3
 def cnn_predict(models, store, idxs, size, tta='flip', mode='context', bs=None, device='cpu', quiet=False):
     "`(probs [N, 6], feats [N, D])` of store rows `idxs`: the mean over `models` (folds) and the TTA views."
     bs, views, p, f = bs or BatchSize('auto', device), predict_views(tta), 0, 0
@@ -181,6 +186,7 @@ def per_slice_table(slices, final, cnn, root=None) -> pd.DataFrame:
     for j, l in enumerate(LABELS): df[f'cnn_{l}'] = cnn[:, j]
     return df.sort_values(['group_id', 'slice_idx'], kind='stable').reset_index(drop=True)
 
+# %% ../nbs/11_predict.ipynb #47878824
 def per_series_table(per_slice, threshold=0.5) -> pd.DataFrame:
     "Per series (group): slice count, max probability and flag per class, most suspicious slice."
     rows = []
@@ -201,6 +207,7 @@ def display_image(store, i) -> np.ndarray:
     "The brain-window image of store row `i` (uint8 HxW) for figures."
     return np.asarray(store.stack(int(i), windows=('brain',)))[0]
 
+# %% ../nbs/11_predict.ipynb #4c506ee8
 OTHER_WINDOWS = ('brain', 'subdural', 'bone')   # the report's second look at the top slices
 
 def _slice_name(r) -> str:
@@ -214,12 +221,14 @@ def windows_sheet(store, rows, names, fn, title='') -> Path | None:
     imgs = [im for i in rows for im in np.asarray(store.stack(int(i), windows=OTHER_WINDOWS))]
     return sal.contact_sheet(imgs, [f'{n}: {w}' for n in names for w in OTHER_WINDOWS], ncols=3, fn=fn, title=title)
 
+# %% ../nbs/11_predict.ipynb #7b7bfcd8
 def select_slices(per_slice, how='top', n_top=3) -> pd.DataFrame:
     "Rows of `per_slice` to explain: all, or the `n_top` highest `any` of each series."
     if how == 'all': return per_slice
     if how != 'top': raise ValueError(f"saliency_slices must be 'top' or 'all', got {how!r}")
     return per_slice.sort_values('any', ascending=False).groupby('group_id', sort=False).head(n_top)
 
+# %% ../nbs/11_predict.ipynb #d8b430ed
 def saliency_figures(out_dir, store, per_slice, row_of, members, method='input_grad', how='top', n_top=3,
                      threshold=0.5, bs=4, device='cpu', quiet=False) -> dict:
     "Slice panels (when `method` is not 'none'), z-profiles and contact sheets; returns group_id -> figure paths."
@@ -248,6 +257,7 @@ def saliency_figures(out_dir, store, per_slice, row_of, members, method='input_g
         figs[g] = f
     return figs
 
+# %% ../nbs/11_predict.ipynb #50af1bcb
 def ensemble_maps(members, store, rows, method, device='cpu') -> np.ndarray:
     "Ensemble saliency `[B, H, W]` of store rows `rows`: members are `(model, size, mode)`."
     xb = next(iter(infer_dl(store, rows, bs=len(rows), mode=members[0][2], device=device)))[0].as_subclass(torch.Tensor)
@@ -267,8 +277,6 @@ class _Timer:
         yield
         self.t[name] = round(self.t.get(name, 0) + time.perf_counter() - t0, 3)
 
-def _file_info(fn): return dict(path=str(fn), bytes=Path(fn).stat().st_size)
-
 def _failures(work, dicom_dir) -> pd.DataFrame:
     "Every file of `dicom_dir` not used, with the reason: preprocessing failures and skipped side files (relative paths)."
     root, fn = Path(dicom_dir).resolve(), Path(work)/WD.failures
@@ -281,63 +289,88 @@ def store_size(specs) -> int:
     "Image size of the preprocessed store: 512 (the original's read size) with release models, else 256, or the largest model size."
     return max([512] * any(s.source == 'release' for s in specs) + [256] + [s.size for s in specs])
 
+# %% ../nbs/11_predict.ipynb #7f23f7cc
+def check_predict_call(dicom_dir, tta='flip', saliency='none'):
+    "Refuse a call that cannot run, before anything is read or written."
+    if saliency not in ('none', *sal.SALIENCY_METHODS): raise ValueError(f'saliency must be none or one of {sal.SALIENCY_METHODS}')
+    n_views(tta)
+    if not Path(dicom_dir).is_dir(): raise FileNotFoundError(f'DICOM folder {dicom_dir} does not exist')
+
+# %% ../nbs/11_predict.ipynb #edbc8107
+def prepare_dicoms(dicom_dir, out, work, specs, group_by='series', n_workers=None, quiet=False, force=False) -> tuple:
+    "Preprocess `dicom_dir` into `work` at `store_size(specs)`; `(its plain-valued record, slices, store, failures)`, the failures also in OUT_DIR."
+    prep = preprocess(dicom_dir, work, group_by=group_by, n_workers=n_workers, size=store_size(specs), windows=ALL_WINDOWS,
+                      progress=not quiet, exclude=[out], force=force)   # brain window for the panels, any model input; our own outputs are not input
+    slices, store = load_slices(work), ImageStore(work)
+    fails = _failures(work, dicom_dir); save_df(fails, out/WD.failures)   # the same list as a work dir's (preprocess knows an output folder by it)
+    if not len(slices): raise RuntimeError(f'no usable CT slice in {dicom_dir}: see {out/WD.failures} ({len(fails)} files)')
+    return {k: v for k, v in (prep or {}).items() if isinstance(v, (int, float, str, bool))}, slices, store, fails
+
+# %% ../nbs/11_predict.ipynb #f468a27e
+def run_cnns(specs, store, tta='flip', bs=None, device='cpu', keep_first=False, quiet=False, tm=None) -> tuple[dict, list]:
+    "`(name -> (probs, feats) of every store row, averaged over folds and views; [(first fold, size, mode)] when `keep_first`)`."
+    outs, members, tm = {}, [], tm or _Timer()
+    for s in specs:
+        with tm(f'cnn {s.name}'):
+            models = load_folds(s, device)
+            if not quiet: print(f'{s.name}: {len(models)} folds at {s.size}px, {len(store)} slices')
+            outs[s.name] = cnn_predict(models, store, np.arange(len(store)), s.size, tta, s.mode, bs, device, quiet)
+            if keep_first: members.append((models[0], s.size, s.mode))   # the saliency ensemble
+            del models
+    return outs, members
+
+# %% ../nbs/11_predict.ipynb #fc8f2264
+def write_tables(out, slices, final, cnn, dicom_dir, threshold=0.5) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "Write the per-slice and per-series tables and the Kaggle CSV of a run; `(per_slice, per_series)`."
+    per_slice = per_slice_table(slices, final, cnn, Path(dicom_dir).resolve())
+    per_series = per_series_table(per_slice, threshold)
+    save_df(per_slice, Path(out)/'predictions_per_slice.csv'); save_df(per_series, Path(out)/'predictions_per_series.csv')
+    write_submission(per_slice[['image_id', *LABELS]], Path(out)/'predictions.csv')
+    return per_slice, per_series
+
+# %% ../nbs/11_predict.ipynb #4fd6b63a
+def _file_info(fn): return dict(path=str(fn), bytes=Path(fn).stat().st_size)
+
+def models_record(specs, seq) -> dict:
+    "The models of a run as `run.json` lists them: every file with its size, and the sequence model's feature models."
+    return dict(models=[dict(name=s.name, arch=s.arch, size=s.size, mode=s.mode, source=s.source, files=[_file_info(f) for f in s.files])
+                        for s in specs],
+                sequence=None if seq is None else dict(names=seq['names'], files=[_file_info(f) for f in seq['files']]))
+
+def report_info(rec, specs) -> dict:
+    "The run summary at the top of the report, from the run record."
+    o = rec['options']
+    return {'models': ', '.join(f'{s.name} ({len(s.files)} folds, {s.size}px)' for s in specs),
+            'sequence model': 'yes' if rec['sequence'] else 'no', 'slices': rec['n_slices'], 'series': rec['n_series'],
+            'files not used': rec['n_failures'], 'saliency': o['saliency'], 'TTA': o['tta'], 'device': o['device']}
+
+# %% ../nbs/11_predict.ipynb #27d8c833
 def predict(dicom_dir, out_dir, models_dir, group_by='series', tta='flip', device='auto', batch_size='auto',
             saliency='none', saliency_slices='top', threshold=0.5, size=None, n_top=3, work_dir=None,
             report=True, n_workers=None, quiet=False, force=False) -> dict:
     "Predict every slice of the DICOM files under `dicom_dir` with the models of `models_dir`; write OUT_DIR."
-    if saliency not in ('none', *sal.SALIENCY_METHODS): raise ValueError(f'saliency must be none or one of {sal.SALIENCY_METHODS}')
-    n_views(tta)
-    if not Path(dicom_dir).is_dir(): raise FileNotFoundError(f'DICOM folder {dicom_dir} does not exist')
-    out, tm = Path(out_dir), _Timer()
-    dev = get_device(device)
-    specs = find_models(models_dir)
+    check_predict_call(dicom_dir, tta, saliency)
+    out, tm, dev = Path(out_dir), _Timer(), get_device(device)
+    specs = [dataclasses.replace(s, size=int(size)) if size else s for s in find_models(models_dir)]
     out.mkdir(parents=True, exist_ok=True)   # after the checks: a wrong call leaves no empty folder
-    if size: specs = [CNNSpec(s.name, s.arch, int(size), s.files, s.source, s.mode) for s in specs]
-    seq = find_sequence(models_dir, specs)
-    work = Path(work_dir or out/'work')
-    with tm('preprocess'): prep = preprocess(dicom_dir, work, group_by=group_by, n_workers=n_workers, size=store_size(specs),
-                                             windows=ALL_WINDOWS, progress=not quiet, exclude=[out], force=force)   # brain window for the panels, any model input; our own outputs are not input
-    slices, store = load_slices(work), ImageStore(work)
-    fails = _failures(work, dicom_dir); save_df(fails, out/WD.failures)   # the same list as a work dir's (preprocess knows an output folder by it)
-    if not len(slices): raise RuntimeError(f'no usable CT slice in {dicom_dir}: see {out/WD.failures} ({len(fails)} files)')
-    idxs = np.arange(len(slices))
-    bs = BatchSize(batch_size, dev)
-    outs, members = {}, []
-    for s in specs:
-        with tm(f'cnn {s.name}'):
-            models = load_folds(s, dev)
-            if not quiet: print(f'{s.name}: {len(models)} folds at {s.size}px, {len(slices)} slices')
-            outs[s.name] = cnn_predict(models, store, idxs, s.size, tta, s.mode, bs, dev, quiet)
-            if saliency != 'none': members.append((models[0], s.size, s.mode))
-            del models
-    cnn = np.mean([o[0] for o in outs.values()], 0)
-    final = cnn
+    seq, work, bs = find_sequence(models_dir, specs), Path(work_dir or out/'work'), BatchSize(batch_size, dev)
+    with tm('preprocess'): prep, slices, store, fails = prepare_dicoms(dicom_dir, out, work, specs, group_by, n_workers, quiet, force)
+    outs, members = run_cnns(specs, store, tta, bs, dev, saliency != 'none', quiet, tm)
+    cnn = final = np.mean([o[0] for o in outs.values()], 0)
     if seq is not None:
         with tm('sequence'): final = sequence_predict(models_dir, seq, slices, outs, dev)
-    per_slice = per_slice_table(slices, final, cnn, Path(dicom_dir).resolve())
-    per_series = per_series_table(per_slice, threshold)
-    save_df(per_slice, out/'predictions_per_slice.csv'); save_df(per_series, out/'predictions_per_series.csv')
-    write_submission(per_slice[['image_id', *LABELS]], out/'predictions.csv')
+    per_slice, per_series = write_tables(out, slices, final, cnn, dicom_dir, threshold)
     figs = {}
     if report:
         with tm('figures'):
             row_of = dict(zip(slices.image_id.astype(str), range(len(slices))))
-            figs = saliency_figures(out, store, per_slice, row_of, members, saliency, saliency_slices, n_top, threshold,
-                                    device=dev, quiet=quiet)
+            figs = saliency_figures(out, store, per_slice, row_of, members, saliency, saliency_slices, n_top, threshold, device=dev, quiet=quiet)
     rec = dict(dicom_dir=str(dicom_dir), out_dir=str(out), work_dir=str(work), models_dir=str(models_dir),
                options=dict(group_by=group_by, tta=tta, device=str(dev), batch_size=str(batch_size), final_batch_size=bs.bs,
                             saliency=saliency, saliency_slices=saliency_slices, threshold=threshold, size=size),
-               models=[dict(name=s.name, arch=s.arch, size=s.size, mode=s.mode, source=s.source, files=[_file_info(f) for f in s.files])
-                       for s in specs],
-               sequence=None if seq is None else dict(names=seq['names'], files=[_file_info(f) for f in seq['files']]),
-               n_slices=len(slices), n_series=len(per_series), n_failures=len(fails), n_flagged=int((per_series.flag_any == 'yes').sum()),
-               preprocess={k: v for k, v in (prep or {}).items() if isinstance(v, (int, float, str, bool))},
-               env=env_info(), timings=tm.t)
-    if report:
-        info = {'models': ', '.join(f'{s.name} ({len(s.files)} folds, {s.size}px)' for s in specs),
-                'sequence model': 'yes' if seq else 'no', 'slices': len(slices), 'series': len(per_series),
-                'files not used': len(fails), 'saliency': saliency, 'TTA': tta, 'device': str(dev)}
-        rec['report'] = str(sal.write_report(out, per_series, figs, info, threshold))
+               **models_record(specs, seq), n_slices=len(slices), n_series=len(per_series), n_failures=len(fails),
+               n_flagged=int((per_series.flag_any == 'yes').sum()), preprocess=prep, env=env_info(), timings=tm.t)
+    if report: rec['report'] = str(sal.write_report(out, per_series, figs, report_info(rec, specs), threshold))
     save_json(rec, out/'run.json')
     return rec
 
@@ -381,6 +414,7 @@ def sha256sum(fn, bs=1 << 20) -> str:
         while b := f.read(bs): h.update(b)
     return h.hexdigest()
 
+# %% ../nbs/11_predict.ipynb #4d54dc4e
 def _fetch(src, dest_dir) -> Path:
     "Local path of `src`: itself when a local file, else downloaded into `dest_dir`."
     u = urllib.parse.urlparse(str(src))
@@ -430,6 +464,7 @@ def place_checkpoints(src_dir, dest, name=None, check=True) -> list[Path]:
     if not placed: raise FileNotFoundError(f'{src_dir}: no .pth checkpoint in the archive')
     return placed
 
+# %% ../nbs/11_predict.ipynb #cde2bcea
 def fetch_models(src, dest, sha256=None, name=None, check=True) -> list[Path]:
     "Download (or copy) `src`, verify `sha256`, unpack into the release layout under `dest`; manifests fetch each line."
     dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
@@ -446,6 +481,7 @@ def fetch_models(src, dest, sha256=None, name=None, check=True) -> list[Path]:
         else: (Path(tmp)/'x').mkdir(); shutil.copy(fn, Path(tmp)/'x'/fn.name)
         return place_checkpoints(Path(tmp)/'x', dest, name, check)
 
+# %% ../nbs/11_predict.ipynb #667350d5
 @call_parse
 def download_cli(src:str,        # archive URL (http/https/file://), local archive or .pth, or a manifest (.txt: url sha256 [name] per line)
                  dest:str,       # models folder (gets 2DNet/<arch>_<size>/)
