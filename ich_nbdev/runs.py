@@ -12,10 +12,10 @@ from .core import *
 
 # %% auto #0
 __all__ = ['STAGES', 'PIPELINE', 'WORKERS', 'JOB_SETUP', 'DEMO_TARGETS', 'nbs_dir', 'expand_vars', 'load_profile', 'stage_tasks',
-           'StageError', 'task_params', 'task_output', 'stage_notebook', 'job_notebook', 'run_task', 'git_commit',
-           'update_run_record', 'new_run_id', 'runs_dir', 'check_overrides', 'run_stages', 'parse_overrides', 'ich_run',
-           'run_cli', 'print_scores', 'demo_checks', 'print_checks', 'demo_profile', 'run_parallel', 'run_demo',
-           'demo_cli', 'check_profile']
+           'StageError', 'task_params', 'stage_notebook', 'task_output', 'job_notebook', 'prepare_task', 'execute_task',
+           'record_task', 'run_task', 'git_commit', 'update_run_record', 'new_run_id', 'runs_dir', 'check_overrides',
+           'run_stages', 'parse_overrides', 'ich_run', 'run_cli', 'print_scores', 'demo_checks', 'print_checks',
+           'demo_profile', 'run_parallel', 'run_demo', 'demo_cli', 'check_profile']
 
 # %% ../nbs/12_runs.ipynb #ecf24c04
 STAGES = {
@@ -130,6 +130,14 @@ def task_params(prof, stage, task, nb) -> dict:
     if unknown: raise StageError(f"profile {prof['name']!r}, stage {stage!r}: {unknown} not declared in {Path(nb).name} (it declares: {', '.join(declared)})")
     return {**{k: v for k, v in _alias_workers(prof['params'], declared).items() if k in declared}, **task}
 
+# %% ../nbs/12_runs.ipynb #f7b68a1a
+def stage_notebook(prof, stage) -> Path:
+    nb = prof['stages'].get(stage, {}).get('notebook') or STAGES.get(stage)
+    if nb is None: raise KeyError(f'unknown stage {stage!r} (stages: {", ".join(STAGES)})')
+    nb = Path(nb)
+    return nb if nb.is_absolute() else nbs_dir()/nb
+
+# %% ../nbs/12_runs.ipynb #2d765166
 def _task_name(stage, i, n): return stage if n == 1 else f'{stage}-{i}'
 
 def task_output(prof, stage, i) -> str:
@@ -137,12 +145,6 @@ def task_output(prof, stage, i) -> str:
     n, stem = len(stage_tasks(prof, stage)), stage_notebook(prof, stage).stem
     base = stem if stem.split('_', 1)[-1] == stage else f'{stem}-{stage}'   # two stages of one notebook never collide
     return f'{base}{"" if n == 1 else f"-{i}"}.ipynb'
-
-def stage_notebook(prof, stage) -> Path:
-    nb = prof['stages'].get(stage, {}).get('notebook') or STAGES.get(stage)
-    if nb is None: raise KeyError(f'unknown stage {stage!r} (stages: {", ".join(STAGES)})')
-    nb = Path(nb)
-    return nb if nb.is_absolute() else nbs_dir()/nb
 
 # %% ../nbs/12_runs.ipynb #2c9ec97b
 _flag_re = re.compile(r'^#\|\s*(\w+)')
@@ -200,6 +202,7 @@ def _kernel_config(sock_dir):
     c = Config(); c.KernelManager.transport = 'ipc'; c.KernelManager.ip = str(Path(sock_dir)/'kernel')
     return c
 
+# %% ../nbs/12_runs.ipynb #2a89f096
 class _Tee:
     "Write what the notebook prints to its log file and, unless quiet, to our stdout (SLURM job logs)."
     def __init__(self, *fs): self.fs = [f for f in fs if f is not None]
@@ -219,20 +222,47 @@ def _stage_markers(work) -> list:
     d = Path(work)/WD.stages
     return sorted(p for p in d.glob('*.json') if not p.name.startswith('run-')) if d.is_dir() else []
 
-def run_task(prof, stage, i, run_dir, force=False, quiet=False) -> dict:
-    "Execute task `i` of `stage` with papermill into `run_dir`; skip when done with the same parameters and unchanged inputs."
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
+def prepare_task(prof, stage, i, force=False) -> tuple[Path, str, dict]:
+    "`(notebook, task name, parameters)` of task `i` of `stage`; `force` reaches the notebook's own `force` when it has one."
     tasks = stage_tasks(prof, stage)
     if not 0 <= i < len(tasks): raise IndexError(f'stage {stage!r} has {len(tasks)} task(s); task {i} asked for')
     nb, name = stage_notebook(prof, stage), _task_name(stage, i, len(tasks))
     params = task_params(prof, stage, tasks[i], nb)
     if force and 'force' in _declared(nb): params['force'] = True   # the stage's own markers must not skip the work either
-    key = {k: v for k, v in params.items() if k != 'force'}
-    work = prof['params'].get('work_dir')
-    marker = f'run-{name}'
-    rec = dict(stage=stage, task=i, notebook=str(nb), params=params)
-    read = _read_paths(key)
+    return nb, name, params
+
+# %% ../nbs/12_runs.ipynb #5ff48f51
+def execute_task(nb, out, params, run_dir, name, quiet=False):
+    "Run the job copy of `nb` with `params` into `out` (its log beside it) in a kernel of its own; a failing cell is a `StageError` naming it."
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+    try:
+        with open(Path(out).with_suffix('.log'), 'w') as log:
+            tee = _Tee(log, None if quiet else sys.stdout)
+            src = job_notebook(nb, Path(run_dir)/'.jobs'/Path(out).name)
+            with tempfile.TemporaryDirectory(prefix='ich-kernel-') as socks:
+                pm.execute_notebook(str(src), str(out), parameters=params, cwd=str(Path(nb).parent), progress_bar=False,
+                                    stdout_file=tee, stderr_file=tee, kernel_name='python3', config=_kernel_config(socks))
+    except PapermillExecutionError as e:
+        first = next((l.strip() for l in (e.source or '').splitlines() if l.strip() and not l.strip().startswith('#|')), '')
+        raise StageError(f'stage {name} failed in {Path(nb).name}, cell {e.exec_count or e.cell_index} ({first[:70]!r}): {e.ename}: {e.evalue}\n'
+                         f'  executed notebook: {out}\n  log: {Path(out).with_suffix(".log")}') from None
+
+# %% ../nbs/12_runs.ipynb #ef4b0288
+def record_task(work, marker, key, before, marks0, out):
+    "Mark a task done with the identity of what it read (`before`, and the stage markers), unless a stage left work to try again."
+    if not work: return
+    marks = file_identity(_stage_markers(work))
+    if any(load_json(m).get('incomplete') for m, v in marks.items() if marks0.get(m) != v):
+        clear_done(work, marker)   # the stage left work to try again (files that failed for a reason of the environment)
+    else: mark_done(work, marker, key, {**before, **marks}, output=str(out))
+
+# %% ../nbs/12_runs.ipynb #17f9ecc7
+def run_task(prof, stage, i, run_dir, force=False, quiet=False) -> dict:
+    "Execute task `i` of `stage` with papermill into `run_dir`; skip when done with the same parameters and unchanged inputs."
+    nb, name, params = prepare_task(prof, stage, i, force)
+    key, work, marker = {k: v for k, v in params.items() if k != 'force'}, prof['params'].get('work_dir'), f'run-{name}'
+    rec, read = dict(stage=stage, task=i, notebook=str(nb), params=params), _read_paths(key)
     # skipped only when what it read is as it was: its input paths, and the markers of the stages it ran after
     if work and not force and stage_done(work, marker, key, sorted({*recorded_inputs(work, marker), *map(str, read)})):
         if not quiet: print(f'[{name}] done before with these parameters: skipped (force to redo)')
@@ -240,23 +270,10 @@ def run_task(prof, stage, i, run_dir, force=False, quiet=False) -> dict:
     out = Path(run_dir)/task_output(prof, stage, i)
     if not quiet: print(f'[{name}] {nb.name} -> {out}', flush=True)
     t0, before, marks0 = time.time(), file_identity(read), file_identity(_stage_markers(work)) if work else {}
-    try:
-        with open(out.with_suffix('.log'), 'w') as log:
-            tee = _Tee(log, None if quiet else sys.stdout)
-            src = job_notebook(nb, Path(run_dir)/'.jobs'/out.name)
-            with tempfile.TemporaryDirectory(prefix='ich-kernel-') as socks:
-                pm.execute_notebook(str(src), str(out), parameters=params, cwd=str(nb.parent), progress_bar=False,
-                                    stdout_file=tee, stderr_file=tee, kernel_name='python3', config=_kernel_config(socks))
-    except PapermillExecutionError as e:
-        first = next((l.strip() for l in (e.source or '').splitlines() if l.strip() and not l.strip().startswith('#|')), '')
-        raise StageError(f'stage {name} failed in {nb.name}, cell {e.exec_count or e.cell_index} ({first[:70]!r}): {e.ename}: {e.evalue}\n'
-                         f'  executed notebook: {out}\n  log: {out.with_suffix(".log")}') from None
+    execute_task(nb, out, params, run_dir, name, quiet)
     rec.update(status='ran', output=str(out), seconds=round(time.time() - t0, 1))
     if not quiet: print(f'[{name}] done in {rec["seconds"]:.1f} s', flush=True)
-    marks = file_identity(_stage_markers(work)) if work else {}
-    if any(load_json(m).get('incomplete') for m, v in marks.items() if marks0.get(m) != v):
-        clear_done(work, marker)   # the stage left work to try again (files that failed for a reason of the environment)
-    elif work: mark_done(work, marker, key, {**before, **marks}, output=str(out))
+    record_task(work, marker, key, before, marks0, out)
     return rec
 
 # %% ../nbs/12_runs.ipynb #b9496ea9
@@ -269,6 +286,7 @@ def git_commit(root=None):
         return h + ('+dirty' if dirty else '')
     except Exception: return None
 
+# %% ../nbs/12_runs.ipynb #b213f491
 def update_run_record(run_dir, **kw):
     "Merge `kw` into `run_dir/run.json` (stage records are appended to `stages`)."
     fn = Path(run_dir)/'run.json'
@@ -279,8 +297,10 @@ def update_run_record(run_dir, **kw):
         save_json(rec, fn)
     return rec
 
+# %% ../nbs/12_runs.ipynb #a4f1aa36
 def new_run_id(prof): return f"{prof['name']}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
+# %% ../nbs/12_runs.ipynb #24a78269
 def runs_dir() -> Path:
     "Where run folders go: `$ICH_RUNS`, else `papermill_runs/runs` of the checkout (or of cwd)."
     if os.environ.get('ICH_RUNS'): return Path(os.environ['ICH_RUNS'])
@@ -327,6 +347,7 @@ def parse_overrides(pairs) -> dict:
     if len(pairs) % 2: raise UsageError(f'-p takes key value pairs; got {pairs}')
     return {k: yaml.safe_load(v) for k, v in zip(pairs[::2], pairs[1::2])}
 
+# %% ../nbs/12_runs.ipynb #4319a568
 def _split_argv(argv):
     "Pull every `-p key value` out of argv and accept `-f` for `--f` (fastcore's parser knows only `--f`)."
     rest, pairs, i = [], [], 0
@@ -368,6 +389,7 @@ def ich_run(stage: str,                # a stage name, or `all` for the profile'
     print(f'run folder: {rd}')
     return rd
 
+# %% ../nbs/12_runs.ipynb #325708ea
 def _run_parser():
     "`ich-run`'s parser: the arguments of `ich_run`, with `-f` and `-p` shown as they are typed."
     parser = anno_parser(ich_run, 'ich-run')
@@ -441,6 +463,7 @@ def demo_profile(profile=None) -> Path:
     if not fn or not fn.exists(): raise FileNotFoundError(f"{fn or 'papermill_runs/demo.yaml'} not found: run from the ich_nbdev checkout or pass --profile")
     return fn
 
+# %% ../nbs/12_runs.ipynb #0975d744
 def run_parallel(prof, stage, run_dir, force=False, n=2) -> list[dict]:
     "Every task of `stage` in up to `n` concurrent papermill kernels (the tasks of a stage are independent: SLURM array tasks)."
     from concurrent.futures import ThreadPoolExecutor
@@ -457,6 +480,7 @@ def run_parallel(prof, stage, run_dir, force=False, n=2) -> list[dict]:
         return r
     with ThreadPoolExecutor(max(1, n)) as ex: return list(ex.map(one, range(k)))
 
+# %% ../nbs/12_runs.ipynb #788af041
 def run_demo(profile=None, force=False, overrides=None, threads=1, parallel=2) -> dict:
     "Every stage of the demo profile (`parallel` tasks of a stage at once, torch `threads` each), then its scores and `demo_checks`."
     prof = load_profile(demo_profile(profile), overrides)
@@ -477,7 +501,6 @@ def run_demo(profile=None, force=False, overrides=None, threads=1, parallel=2) -
     scores = load_json(work/WD.scores) if (work/WD.scores).exists() else None
     return dict(profile=prof, work=work, run_dir=rd, scores=scores, checks=demo_checks(scores) if scores else None,
                 seconds=time.time() - t0)
-
 
 # %% ../nbs/12_runs.ipynb #55b63c4a
 @call_parse
