@@ -13,6 +13,7 @@ import multiprocessing as mp
 import numpy as np, pandas as pd, pyarrow as pa, pydicom
 from PIL import Image
 from fastcore.script import call_parse
+from fastcore.basics import patch
 from .core import *
 from .dicom import *
 
@@ -22,21 +23,50 @@ __all__ = ['SIDE_SUFFIXES', 'DEFAULT_WINDOWS', 'ALL_WINDOWS', 'CODEC', 'LEVEL', 
            'shard_tag', 'encode_image', 'decode_image', 'append_image', 'close_shards', 'read_image', 'tune_malloc',
            'resize_stack', 'slice_record', 'read_slice', 'DiskFullError', 'process_file', 'image_id_of', 'split_of',
            'order_slices', 'drop_duplicates', 'sop_uid_of', 'map_files', 'default_workers', 'preprocess', 'load_slices',
-           'data_dir', 'ImageStore', 'parse_windows', 'preprocess_cli']
+           'data_dir', 'neighbour_rows', 'ImageStore', 'parse_windows', 'preprocess_cli']
 
-# %% ../nbs/03_preprocess.ipynb #2329e3ca
+# %% ../nbs/03_preprocess.ipynb #45acf337
 SIDE_SUFFIXES = {'.csv', '.json', '.parquet', '.txt', '.md', '.yaml', '.yml', '.html', '.xml', '.lock', '.tmp', '.py', '.ipynb'}
 
 def _is_side(p): return p.name.startswith('.') or p.suffix.lower() in SIDE_SUFFIXES
 
 def side_reason(p) -> str: return f'side_file: skipped by its name ({Path(p).suffix or Path(p).name})'
 
+# %% ../nbs/03_preprocess.ipynb #73c79a75
 def _is_output(d) -> bool:
     "A work dir (stage markers) or an ich-predict output folder (run record next to its failure list)."
     return (d/WD.stages).is_dir() or ((d/'run.json').is_file() and (d/WD.failures).is_file())
 
 def _file_id(st) -> str: return f'{st.st_size}:{st.st_mtime_ns}:{st.st_ino}'
 
+def _list_dir(d, seen_dirs, skipped) -> list:
+    "The entries of folder `d` by name; none (and the reason in `skipped`) when it was scanned before or cannot be listed."
+    try:
+        st = os.stat(d)
+        if (st.st_dev, st.st_ino) in seen_dirs:   # links are followed, each folder scanned once
+            skipped.append((str(d), f'symlink: folder already scanned as {seen_dirs[st.st_dev, st.st_ino]} (a link loop or a second link)')); return []
+        seen_dirs[st.st_dev, st.st_ino] = d
+        return sorted(os.scandir(d), key=lambda e: e.name)
+    except OSError as e:
+        skipped.append((str(d), f'unreadable: cannot list the folder ({type(e).__name__}: {e.strerror or e})')); return []
+
+def _entry(e, p, exclude, skipped):
+    "'dir' for a folder to scan, the `os.stat` of a regular file, else None (with the reason in `skipped`, unless `exclude`d)."
+    try:
+        if e.is_dir():
+            if p.resolve() in exclude: return None
+            if e.name.startswith('.'): skipped.append((str(p), 'side_file: hidden folder, not scanned'))
+            elif _is_output(p): skipped.append((str(p), 'side_file: an ich_nbdev output folder, not scanned'))
+            else: return 'dir'
+            return None
+        if not e.is_file():
+            skipped.append((str(p), f'unreadable: broken symbolic link to {os.readlink(p)}' if e.is_symlink() else 'not_dicom: not a regular file'))
+            return None
+        return e.stat()
+    except OSError as err:
+        skipped.append((str(p), f'unreadable: {type(err).__name__}: {err.strerror or err}')); return None
+
+# %% ../nbs/03_preprocess.ipynb #0feacf78
 def scan_files(dicom_dir, exclude=()) -> dict:
     "Walk `dicom_dir`: `files` (candidates, sorted), `side` (side files), `skipped` ([(path, reason)]: what could not be scanned), `ids` (path -> identity)."
     root = Path(dicom_dir)
@@ -44,31 +74,12 @@ def scan_files(dicom_dir, exclude=()) -> dict:
     ex = {Path(e).resolve() for e in ([exclude] if isinstance(exclude, (str, Path)) else exclude or ()) if e}
     files, skipped, ids, seen_dirs, seen_files, stack = [], [], {}, {}, {}, [root]
     while stack:
-        d = stack.pop()
-        try:
-            st = os.stat(d)
-            if (st.st_dev, st.st_ino) in seen_dirs:   # links are followed, each folder scanned once
-                skipped.append((str(d), f'symlink: folder already scanned as {seen_dirs[st.st_dev, st.st_ino]} (a link loop or a second link)')); continue
-            seen_dirs[st.st_dev, st.st_ino] = d
-            entries = sorted(os.scandir(d), key=lambda e: e.name)
-        except OSError as e:
-            skipped.append((str(d), f'unreadable: cannot list the folder ({type(e).__name__}: {e.strerror or e})')); continue
-        subdirs = []
-        for e in entries:
+        d, subdirs = stack.pop(), []
+        for e in _list_dir(d, seen_dirs, skipped):
             p = d/e.name
-            try:
-                if e.is_dir():
-                    if p.resolve() in ex: continue
-                    if e.name.startswith('.'): skipped.append((str(p), 'side_file: hidden folder, not scanned'))
-                    elif _is_output(p): skipped.append((str(p), 'side_file: an ich_nbdev output folder, not scanned'))
-                    else: subdirs.append(p)
-                    continue
-                if not e.is_file():
-                    skipped.append((str(p), f'unreadable: broken symbolic link to {os.readlink(p)}' if e.is_symlink() else 'not_dicom: not a regular file'))
-                    continue
-                st = e.stat()
-            except OSError as err:
-                skipped.append((str(p), f'unreadable: {type(err).__name__}: {err.strerror or err}')); continue
+            st = _entry(e, p, ex, skipped)
+            if isinstance(st, str): subdirs.append(p); continue
+            if st is None: continue
             if (st.st_dev, st.st_ino) in seen_files:   # a second link (or hard link) to a file: counted once
                 skipped.append((str(p), f'symlink: the same file as {seen_files[st.st_dev, st.st_ino]}')); continue
             seen_files[st.st_dev, st.st_ino] = p
@@ -77,6 +88,7 @@ def scan_files(dicom_dir, exclude=()) -> dict:
     files = sorted(files)
     return dict(files=[f for f in files if not _is_side(f)], side=[f for f in files if _is_side(f)], skipped=sorted(skipped), ids=ids)
 
+# %% ../nbs/03_preprocess.ipynb #4932159f
 def scan_dicom_dir(dicom_dir, exclude=None) -> tuple[list[Path], list[Path]]:
     "Candidate files under `dicom_dir` (recursive, sorted) and the side files skipped; `exclude`: folders to leave out."
     s = scan_files(dicom_dir, exclude or ())
@@ -94,6 +106,7 @@ def shard_of(rel, n_shards) -> int:
     "Shard (0..n_shards-1) of the file at relative path `rel` (a hash of the path, not Python's salted `hash`)."
     return int.from_bytes(hashlib.blake2b(str(rel).encode(), digest_size=8).digest(), 'little') % n_shards
 
+# %% ../nbs/03_preprocess.ipynb #1272fafa
 def _check_shard(shard, n_shards) -> tuple[int, int]:
     if int(n_shards) < 1: raise ValueError(f'n_shards must be 1 or more, not {n_shards}')
     if not 0 <= int(shard) < int(n_shards): raise ValueError(f'shard {shard} is not in 0..{int(n_shards) - 1} (n_shards={n_shards})')
@@ -231,6 +244,7 @@ def image_id_of(path, sop_uid) -> str:
     stem = Path(path).stem
     return stem if _KAGGLE_ID.match(stem) else f'ID_{sop_uid}'
 
+# %% ../nbs/03_preprocess.ipynb #3bcd0b07
 def split_of(path) -> str:
     "'train'/'test' for files under the Kaggle stage folders, else ''."
     parts = Path(path).parts
@@ -303,6 +317,7 @@ def _load_parts(work, files, ids=None) -> pd.DataFrame:
         df = df[have]
     return df.drop_duplicates('path', keep='last')
 
+# %% ../nbs/03_preprocess.ipynb #fdbe3220
 def sop_uid_of(fn) -> str | None:
     "SOPInstanceUID of file `fn` read again (header only), None when it cannot be read."
     try:
@@ -311,6 +326,7 @@ def sop_uid_of(fn) -> str | None:
             return tag_str(pydicom.dcmread(fn, stop_before_pixels=True, specific_tags=['SOPInstanceUID'], force=True), 'SOPInstanceUID')
     except Exception: return None
 
+# %% ../nbs/03_preprocess.ipynb #ba341a4b
 def _reusable(work, files, ids, n_workers) -> pd.DataFrame:
     "Records of earlier runs to reuse: the same file (identity, and for slices the SOPInstanceUID read again), not a transient failure."
     df = _load_parts(work, files, ids)
@@ -359,6 +375,7 @@ def map_files(f, files, n_workers=0):
             suspects, pending = pending[done:done + n_workers*chunk], pending[done + n_workers*chunk:]
             for fn in suspects: yield _isolated(f, fn)
 
+# %% ../nbs/03_preprocess.ipynb #cac3cef5
 def _run_files(todo, work, windows, size, n_workers, flush_every, progress, tag='all'):
     "Process `todo`, saving records in parts as they come (names unique to this call: `tag`, pid, random)."
     from functools import partial
@@ -414,12 +431,14 @@ def _scan_failures(scan, recs) -> pd.DataFrame:
             [(str(f), 'unreadable: the file changed while this run read it (rerun to read it)') for f in scan['files'] if str(f) not in have])
     return pd.DataFrame(rows, columns=['path', 'reason'])
 
+# %% ../nbs/03_preprocess.ipynb #91293247
 def default_workers() -> int:
     "CPUs this job may use: SLURM's `SLURM_CPUS_PER_TASK`, else the CPU affinity of this process, else all cores."
     if os.environ.get('SLURM_CPUS_PER_TASK', '').isdigit(): return int(os.environ['SLURM_CPUS_PER_TASK'])
     try: return len(os.sched_getaffinity(0))
     except AttributeError: return os.cpu_count() or 1
 
+# %% ../nbs/03_preprocess.ipynb #44f64f88
 def _shard_summary(mine, files, recs, params, dt, n_new, shard, n_shards):
     st = recs.status.value_counts() if len(recs) else pd.Series(dtype=int)
     return dict(shard=shard, n_shards=n_shards, files=len(mine), files_all_shards=len(files), slices=int(st.get('ok', 0)),
@@ -430,6 +449,28 @@ def _same_instances(work, n_workers) -> bool:
     sl = pd.read_parquet(Path(work)/WD.slices, columns=['path', 'sop_uid'])
     return list(map_files(sop_uid_of, sl.path.tolist(), min(n_workers, len(sl) // 256))) == sl.sop_uid.tolist()
 
+def _preprocess(work, root, scan, mine, params, marker, n_workers, group_by, windows, size, flush_every, progress, force, shard, n_shards, t0):
+    files, ids = scan['files'], scan['ids']
+    with locked(work/_PARTS): _check_store(work, params)   # shard jobs starting together
+    tune_malloc()
+    done = pd.DataFrame(columns=['path', 'status']) if force else _reusable(work, mine, ids, n_workers)   # force: every file again
+    todo = sorted(set(map(str, mine)) - set(done.path))
+    _run_files(todo, work, tuple(windows), size, min(n_workers, len(todo)), flush_every, progress, shard_tag(shard, n_shards))
+    if shard is not None:   # the merge (an unsharded call) writes the tables
+        return _shard_summary(mine, files, _load_parts(work, mine, ids), params, time.perf_counter() - t0, len(todo), shard, n_shards)
+    recs = _load_parts(work, files, ids)
+    slices, fails = _tables(recs, group_by)
+    fails = pd.concat([fails, _scan_failures(scan, recs)], ignore_index=True).sort_values('path')
+    assert len(slices) + len(fails) == len(files) + len(scan['side']) + len(scan['skipped']), 'every path ends in slices or failures'
+    clear_done(work, STAGE)   # stopped while writing the tables: nothing to trust
+    save_df(slices, work/WD.slices); save_df(fails, work/WD.failures)
+    n_retry = (int((recs.status == 'transient').sum()) if len(recs) else 0) + len(set(map(str, files)) - set(recs.path if len(recs) else []))
+    summary = _summary(files, scan['side'], slices, fails, params, time.perf_counter() - t0, len(todo), len(done), n_retry)
+    save_json(summary, work/WD.summary)
+    mark_done(work, STAGE, marker, slices=len(slices), failures=len(fails), incomplete=n_retry)   # n_retry > 0: the next run tries those files again
+    return summary
+
+# %% ../nbs/03_preprocess.ipynb #fc9ffdbf
 def preprocess(dicom_dir, work, group_by='series', n_workers=None, size=512, windows=DEFAULT_WINDOWS,
                flush_every=500, progress=True, force=False, shard=None, n_shards=1, exclude=()) -> dict:
     "Scan `dicom_dir` into `work`: slices.parquet, failures.csv, images/, summary.json. Returns the summary."
@@ -454,27 +495,6 @@ def preprocess(dicom_dir, work, group_by='series', n_workers=None, size=512, win
         raise DiskFullError(e.errno, f'{work}: no space left on the device (or quota) while writing the image store or the tables '
                             f'({e}). This run stopped and marked nothing done; free space and run it again: it resumes') from e
 
-def _preprocess(work, root, scan, mine, params, marker, n_workers, group_by, windows, size, flush_every, progress, force, shard, n_shards, t0):
-    files, ids = scan['files'], scan['ids']
-    with locked(work/_PARTS): _check_store(work, params)   # shard jobs starting together
-    tune_malloc()
-    done = pd.DataFrame(columns=['path', 'status']) if force else _reusable(work, mine, ids, n_workers)   # force: every file again
-    todo = sorted(set(map(str, mine)) - set(done.path))
-    _run_files(todo, work, tuple(windows), size, min(n_workers, len(todo)), flush_every, progress, shard_tag(shard, n_shards))
-    if shard is not None:   # the merge (an unsharded call) writes the tables
-        return _shard_summary(mine, files, _load_parts(work, mine, ids), params, time.perf_counter() - t0, len(todo), shard, n_shards)
-    recs = _load_parts(work, files, ids)
-    slices, fails = _tables(recs, group_by)
-    fails = pd.concat([fails, _scan_failures(scan, recs)], ignore_index=True).sort_values('path')
-    assert len(slices) + len(fails) == len(files) + len(scan['side']) + len(scan['skipped']), 'every path ends in slices or failures'
-    clear_done(work, STAGE)   # stopped while writing the tables: nothing to trust
-    save_df(slices, work/WD.slices); save_df(fails, work/WD.failures)
-    n_retry = (int((recs.status == 'transient').sum()) if len(recs) else 0) + len(set(map(str, files)) - set(recs.path if len(recs) else []))
-    summary = _summary(files, scan['side'], slices, fails, params, time.perf_counter() - t0, len(todo), len(done), n_retry)
-    save_json(summary, work/WD.summary)
-    mark_done(work, STAGE, marker, slices=len(slices), failures=len(fails), incomplete=n_retry)   # n_retry > 0: the next run tries those files again
-    return summary
-
 # %% ../nbs/03_preprocess.ipynb #9e0c4668
 def load_slices(work) -> pd.DataFrame:
     "The slice table of a preprocessed work dir (row i <-> `ImageStore` item i)."
@@ -482,11 +502,19 @@ def load_slices(work) -> pd.DataFrame:
     if not fn.exists(): raise FileNotFoundError(f'{fn}: no slice table (run `preprocess` / ich-preprocess first)')
     return pd.read_parquet(fn)
 
+# %% ../nbs/03_preprocess.ipynb #1e67ccc9
 def data_dir(work) -> Path:
     "The DICOM folder a work dir was made from (the Kaggle CSVs live there for the Kaggle layout)."
     return Path(load_json(Path(work)/WD.summary)['dicom_dir'])
 
-# %% ../nbs/03_preprocess.ipynb #0903bd3c
+# %% ../nbs/03_preprocess.ipynb #d8b3449c
+def neighbour_rows(groups) -> tuple[np.ndarray, np.ndarray]:
+    "For rows in group order: the row of the slice before and the slice after each row in its group (a group's edges are their own)."
+    g, i = np.asarray(groups), np.arange(len(groups))
+    same_prev = np.r_[False, g[1:] == g[:-1]]
+    return np.where(same_prev, i - 1, i), np.where(np.r_[same_prev[1:], False], i + 1, i)
+
+# %% ../nbs/03_preprocess.ipynb #9c8caa8f
 class ImageStore:
     "uint8 windowed images of a preprocessed work dir, by row of `load_slices(work)` (a few decoded items cached)."
     def __init__(self, work, df=None, cache=8):
@@ -495,12 +523,8 @@ class ImageStore:
         self.windows = [w if isinstance(w, str) else tuple(w) for w in meta['windows']]
         self.size = meta['size']
         self.shards, self.offsets, self.nbytes = self.df.shard.values, self.df.offset.values, self.df.nbytes.values
-        self._fds = {}
-        self.shape = (len(self.windows), self.size, self.size)
-        g, i = self.df.group_id.values, np.arange(len(self.df))
-        same_prev = np.r_[False, g[1:] == g[:-1]]
-        self.prev_idx = np.where(same_prev, i - 1, i)
-        self.next_idx = np.where(np.r_[same_prev[1:], False], i + 1, i)
+        self._fds, self.shape = {}, (len(self.windows), self.size, self.size)
+        self.prev_idx, self.next_idx = neighbour_rows(self.df.group_id.values)
         self._ids, self.cache_size, self._cache = None, cache, OrderedDict()
 
     def __getstate__(self): return {**self.__dict__, '_fds': {}, '_cache': OrderedDict()}   # file descriptors stay in their process
@@ -529,31 +553,38 @@ class ImageStore:
         if len(self._cache) > self.cache_size: self._cache.popitem(last=False)
         return a
 
-    def read(self, i) -> np.ndarray:
-        "All stored channels of item `i`: uint8 C x size x size."
-        return self._decoded(i).copy()
+# %% ../nbs/03_preprocess.ipynb #a934f153
+@patch
+def read(self: ImageStore, i) -> np.ndarray:
+    "All stored channels of item `i`: uint8 C x size x size."
+    return self._decoded(i).copy()
 
-    def close(self):
-        "Close the shard files (reopened on demand)."
-        for fd in self._fds.values(): os.close(fd)
-        self._fds = {}
+@patch
+def get(self: ImageStore, i, window='dicom') -> np.ndarray:
+    "One window of item `i`: uint8 size x size."
+    return self._decoded(i)[self.channel(window)].copy()
 
-    def __del__(self):
-        try: self.close()
-        except Exception: pass
+@patch
+def stack(self: ImageStore, i, windows=('brain', 'subdural', 'bone')) -> np.ndarray:
+    "Several windows of item `i`: uint8 len(windows) x size x size."
+    return self._decoded(i)[[self.channel(w) for w in windows]]
 
-    def get(self, i, window='dicom') -> np.ndarray:
-        "One window of item `i`: uint8 size x size."
-        return self._decoded(i)[self.channel(window)].copy()
+@patch
+def context(self: ImageStore, i, window='dicom') -> np.ndarray:
+    "Slices (s-1, s, s+1) of item `i`'s group in `window`: uint8 3 x size x size (edges repeat)."
+    c = self.channel(window)
+    return np.stack([self._decoded(j)[c] for j in (self.prev_idx[i], i, self.next_idx[i])])
 
-    def stack(self, i, windows=('brain', 'subdural', 'bone')) -> np.ndarray:
-        "Several windows of item `i`: uint8 len(windows) x size x size."
-        return self._decoded(i)[[self.channel(w) for w in windows]]
+@patch
+def close(self: ImageStore):
+    "Close the shard files (reopened on demand)."
+    for fd in self._fds.values(): os.close(fd)
+    self._fds = {}
 
-    def context(self, i, window='dicom') -> np.ndarray:
-        "Slices (s-1, s, s+1) of item `i`'s group in `window`: uint8 3 x size x size (edges repeat)."
-        c = self.channel(window)
-        return np.stack([self._decoded(j)[c] for j in (self.prev_idx[i], i, self.next_idx[i])])
+@patch
+def __del__(self: ImageStore):
+    try: self.close()
+    except Exception: pass
 
 # %% ../nbs/03_preprocess.ipynb #bb8047e0
 DEMO_PREP = dict(size=256, group_by='series', windows=ALL_WINDOWS)
