@@ -16,8 +16,8 @@ from .train import prior_wll, DEMO_CNN
 
 # %% auto #0
 __all__ = ['TTA_SETS', 'DEMO_EMBED', 'CropView', 'random_view_params', 'apply_view', 'RandomView', 'tta_views', 'predict_slices',
-           'fold_models', 'embed_data', 'embed', 'write_embeddings', 'embedding_names', 'load_embedding',
-           'load_embeddings']
+           'fold_models', 'embed_data', 'write_embeddings', 'embedding_names', 'load_embedding', 'load_embeddings',
+           'embed']
 
 # %% ../nbs/07_embed.ipynb #6a849b69
 class CropView:
@@ -47,6 +47,7 @@ def apply_view(x, size, p) -> torch.Tensor:
     v = F.grid_sample(x, grid, mode='bilinear', align_corners=False)
     return torch.where(p['reverse'].to(x.device)[:, None, None, None], v.flip(1), v)
 
+# %% ../nbs/07_embed.ipynb #004eeba3
 class RandomView:
     "The original's random test-time view: reversed channels (p .5), h-flip (p .5), random square crop of 60-99%, resized."
     def __init__(self, crop=(.6, .99), p_flip=.5, p_reverse=.5): self.kw = dict(crop=crop, p_flip=p_flip, p_reverse=p_reverse)
@@ -54,6 +55,7 @@ class RandomView:
     def __repr__(self): return 'RandomView()'
     def __eq__(self, o): return isinstance(o, RandomView) and o.kw == self.kw
 
+# %% ../nbs/07_embed.ipynb #81972dae
 TTA_SETS = ('original', 'crops')
 
 def tta_views(tta=10) -> list:
@@ -93,6 +95,7 @@ def fold_models(work, backbone, size, n_folds) -> list[Path]:
     if missing: raise FileNotFoundError(f'fold models missing (train them first: ich_nbdev.train): {", ".join(missing)}')
     return fns
 
+# %% ../nbs/07_embed.ipynb #a952c10d
 def embed_data(work, fold_settings) -> pd.DataFrame:
     "Labels and folds of `work`, checked to be the folds the models were trained on."
     work = Path(work)
@@ -102,35 +105,7 @@ def embed_data(work, fold_settings) -> pd.DataFrame:
         raise ValueError(f'{work/WD.folds}: not the folds the CNN was trained on (re-train, or restore that folds file)')
     return data
 
-def embed(work, backbone=None, size=48, n_folds=3, tta=10, bs=64, mode=None, device=None, num_workers=0, force=False) -> dict:
-    "Out-of-fold and test embeddings of every fold model of `backbone` at `size`; returns the scores."
-    work, backbone, views = Path(work), backbone or DEMO_ARCH, tta_views(tta)
-    out = emb_dir(work, backbone, size)
-    fns = fold_models(work, backbone, size, n_folds)
-    params = dict(backbone=backbone, size=size, n_folds=n_folds, tta=tta, mode=mode,
-                  inputs=file_identity([*fns, work/WD.folds, work/WD.labels, work/WD.slices]))   # what it reads, as it is now
-    with locked(out/'.embed'):
-        if not force and stage_done(work, f'embed_{out.name}', params) and (out/WD.emb.scores).exists(): return load_json(out/WD.emb.scores)
-        return _embed(work, fns, out, params, views, bs, device, num_workers)
-
-def _embed(work, fns, out, params, views, bs, device, num_workers) -> dict:
-    dev, t0 = get_device(device or 'auto'), time.time()
-    slices, store = _load_slices(work), open_store(work)
-    test_idx = np.flatnonzero(slices.split.values == 'test') if 'split' in slices else np.zeros(0, int)
-    oof, test_f, test_p, data = [], 0, 0, None
-    for k, fn in enumerate(fns):
-        model, meta = load_model(fn)
-        s = meta.get('settings') or {}
-        mode, size = params['mode'] or trained_mode(s.get('mode', 'context'), meta.get('version')), params['size']
-        if data is None: data = embed_data(work, s)
-        va = data[data.fold == k]
-        model = model.to(dev)
-        f, p = predict_slices(model, infer_dl(store, va.idx.values, bs, mode, num_workers, dev), size, views)
-        oof.append((va[['image_id', 'fold']], f, p, s))
-        f, p = predict_slices(model, infer_dl(store, test_idx, bs, mode, num_workers, dev), size, views)
-        test_f, test_p = test_f + f / len(fns), test_p + p / len(fns)
-    return _save_embeddings(work, out, params, data, oof, slices.image_id.values[test_idx], test_f, test_p, time.time() - t0)
-
+# %% ../nbs/07_embed.ipynb #24618423
 def _save_rows_f16(blocks, fn, chunk=1 << 16) -> Path:
     "Write the row blocks `blocks` (2-d, one width) as the float16 `.npy` of their concatenation, cast a chunk at a time (atomic)."
     n, D = sum(len(b) for b in blocks), blocks[0].shape[1]
@@ -139,23 +114,6 @@ def _save_rows_f16(blocks, fn, chunk=1 << 16) -> Path:
         for b in blocks:
             for i in range(0, len(b), chunk): f.write(np.ascontiguousarray(b[i:i + chunk], np.float16).tobytes())
     return Path(fn)
-
-def _save_embeddings(work, out, params, data, oof, test_ids, test_f, test_p, seconds) -> dict:
-    idx = pd.concat([o[0] for o in oof], ignore_index=True)
-    probs = np.concatenate([o[2] for o in oof])
-    write_embeddings(out, idx, [o[1] for o in oof], probs, test_ids, test_f, test_p)   # no float32 concatenation of all folds
-    lab = data.set_index('image_id').loc[idx.image_id]
-    y = lab[LABELS].values.astype(np.float32)
-    folds = sorted(data.fold.unique())
-    prior = np.stack([data.loc[data.fold != k, LABELS].values.mean(0) for k in folds])[np.searchsorted(folds, idx.fold.values)]
-    scores = dict(backbone=params['backbone'], size=params['size'], n_folds=params['n_folds'], tta=params['tta'],
-                  n_oof=len(idx), n_test=len(test_ids), n_features=int(oof[0][1].shape[1]),
-                  oof_wll=weighted_log_loss(y, probs), prior_wll=weighted_log_loss(y, prior),
-                  seconds=round(seconds, 1))
-    save_json(scores, out/WD.emb.scores)
-    mark_done(work, f'embed_{out.name}', params, oof_wll=scores['oof_wll'])
-    return scores
-
 
 # %% ../nbs/07_embed.ipynb #43fb0e5f
 def write_embeddings(out, oof_index, oof_feats, oof_probs, test_ids, test_feats, test_probs) -> Path:
@@ -176,6 +134,7 @@ def embedding_names(work) -> list:
     d = Path(work)/WD.emb
     return sorted(p.name for p in d.iterdir() if (p/WD.emb.oof_index).exists()) if d.is_dir() else []
 
+# %% ../nbs/07_embed.ipynb #8438ef7b
 def load_embedding(work, name, split='oof'):
     "`(index, feats, probs)` of feature model `name` for `split` ('oof' or 'test'); the features memory-mapped, not read."
     d = Path(work)/WD.emb/name
@@ -186,6 +145,7 @@ def load_embedding(work, name, split='oof'):
         raise ValueError(f'{d}: {split} index has {len(idx)} rows, features {len(feats)}, probabilities {len(probs)}')
     return idx, feats, probs
 
+# %% ../nbs/07_embed.ipynb #90f64d69
 def load_embeddings(work, backbone=None, size=48) -> dict:
     "Both splits of `embeddings/<backbone>_<size>/` as a dict (`oof_feats`, `oof_probs`, `oof_index`, `test_*`, `scores`)."
     d = Path(work)/WD.emb/cnn_name(backbone or DEMO_ARCH, size)
@@ -197,3 +157,50 @@ def load_embeddings(work, backbone=None, size=48) -> dict:
 
 # %% ../nbs/07_embed.ipynb #5f65e77d
 DEMO_EMBED = dict(backbone=DEMO_CNN['backbone'], size=DEMO_CNN['size'], n_folds=DEMO_CNN['n_folds'], tta=4)
+
+# %% ../nbs/07_embed.ipynb #ff2e73ff
+def _embed(work, fns, out, params, views, bs, device, num_workers) -> dict:
+    dev, t0 = get_device(device or 'auto'), time.time()
+    slices, store = _load_slices(work), open_store(work)
+    test_idx = np.flatnonzero(slices.split.values == 'test') if 'split' in slices else np.zeros(0, int)
+    oof, test_f, test_p, data = [], 0, 0, None
+    for k, fn in enumerate(fns):
+        model, meta = load_model(fn)
+        s = meta.get('settings') or {}
+        mode, size = params['mode'] or trained_mode(s.get('mode', 'context'), meta.get('version')), params['size']
+        if data is None: data = embed_data(work, s)
+        va = data[data.fold == k]
+        model = model.to(dev)
+        f, p = predict_slices(model, infer_dl(store, va.idx.values, bs, mode, num_workers, dev), size, views)
+        oof.append((va[['image_id', 'fold']], f, p, s))
+        f, p = predict_slices(model, infer_dl(store, test_idx, bs, mode, num_workers, dev), size, views)
+        test_f, test_p = test_f + f / len(fns), test_p + p / len(fns)
+    return _save_embeddings(work, out, params, data, oof, slices.image_id.values[test_idx], test_f, test_p, time.time() - t0)
+
+def _save_embeddings(work, out, params, data, oof, test_ids, test_f, test_p, seconds) -> dict:
+    idx = pd.concat([o[0] for o in oof], ignore_index=True)
+    probs = np.concatenate([o[2] for o in oof])
+    write_embeddings(out, idx, [o[1] for o in oof], probs, test_ids, test_f, test_p)   # no float32 concatenation of all folds
+    lab = data.set_index('image_id').loc[idx.image_id]
+    y = lab[LABELS].values.astype(np.float32)
+    folds = sorted(data.fold.unique())
+    prior = np.stack([data.loc[data.fold != k, LABELS].values.mean(0) for k in folds])[np.searchsorted(folds, idx.fold.values)]
+    scores = dict(backbone=params['backbone'], size=params['size'], n_folds=params['n_folds'], tta=params['tta'],
+                  n_oof=len(idx), n_test=len(test_ids), n_features=int(oof[0][1].shape[1]),
+                  oof_wll=weighted_log_loss(y, probs), prior_wll=weighted_log_loss(y, prior),
+                  seconds=round(seconds, 1))
+    save_json(scores, out/WD.emb.scores)
+    mark_done(work, f'embed_{out.name}', params, oof_wll=scores['oof_wll'])
+    return scores
+
+# %% ../nbs/07_embed.ipynb #e4aa0c34
+def embed(work, backbone=None, size=48, n_folds=3, tta=10, bs=64, mode=None, device=None, num_workers=0, force=False) -> dict:
+    "Out-of-fold and test embeddings of every fold model of `backbone` at `size`; returns the scores."
+    work, backbone, views = Path(work), backbone or DEMO_ARCH, tta_views(tta)
+    out = emb_dir(work, backbone, size)
+    fns = fold_models(work, backbone, size, n_folds)
+    params = dict(backbone=backbone, size=size, n_folds=n_folds, tta=tta, mode=mode,
+                  inputs=file_identity([*fns, work/WD.folds, work/WD.labels, work/WD.slices]))   # what it reads, as it is now
+    with locked(out/'.embed'):
+        if not force and stage_done(work, f'embed_{out.name}', params) and (out/WD.emb.scores).exists(): return load_json(out/WD.emb.scores)
+        return _embed(work, fns, out, params, views, bs, device, num_workers)
