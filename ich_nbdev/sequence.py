@@ -56,6 +56,7 @@ class FeatStack:
         a = self[:]
         return a if dtype is None else a.astype(dtype)
 
+# %% ../nbs/08_sequence.ipynb #88ca146c
 def _gather_error(name, split, ref_name, own, ref) -> ValueError:
     "Which images model `name` lacks or has beyond `ref_name`, counted with examples."
     miss = np.unique(ref.filter(pa.array(~ids_in(ref, own))).to_numpy(zero_copy_only=False))
@@ -108,6 +109,7 @@ def _label_rows(labels, slices, at, ids) -> np.ndarray:
     if has_duplicates(labels.image_id): raise ValueError('labels: duplicate image_id')
     return _lookup(labels.image_id, ids, 'labels')
 
+# %% ../nbs/08_sequence.ipynb #f10f4cd6
 class SeqData:
     "Stacked inputs of one split, grouped into ordered series."
     def __init__(self, ids, feats, probs, slices: pd.DataFrame, labels: pd.DataFrame | None = None, group_col='group_id'):
@@ -141,6 +143,7 @@ def pos_diff(pos) -> np.ndarray:
     d = np.diff(np.asarray(pos, np.float32))
     return np.r_[d, d[-1:]] if len(d) else np.zeros(len(pos), np.float32)
 
+# %% ../nbs/08_sequence.ipynb #ba36322e
 def load_seq_data(work, names=None, split='oof', group_col='group_id') -> SeqData:
     "The `SeqData` of `split` ('oof' = the labelled training images, 'test') from the files of `work`."
     names = names or embedding_names(work)
