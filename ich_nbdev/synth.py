@@ -90,6 +90,7 @@ def _lesion(rng, kind, ts, anat):
     if kind == 'subarachnoid': les.update(half=rng.uniform(.5, 1.4), extra=rng.uniform(.8, 1.6), basal=basal)
     return {k: (float(v) if isinstance(v, np.floating) else v) for k, v in les.items()}
 
+# %% ../nbs/02_synth.ipynb #85aa15cd
 def _pick_kind(rng, k):
     "Subtype of the `k`-th lesion of a split: the first five cover every subtype."
     if k < len(SUBTYPES): return None
@@ -206,36 +207,33 @@ def _skull_base(img, x, y, t, A, B, px):
     _paint(img, _ellipse(x, y, 0, -.7*B, .3*A*np.sqrt(f) + 2, .14*B*np.sqrt(f) + 2, 0, px), 900)
     _paint(img, sin, -950)
 
-# %% ../nbs/02_synth.ipynb #c4f777f0
-def _draw_head(g, a, t):
-    "HU image (float32) of the slice at height `t` and the geometry (`ctx`) lesions are drawn in."
-    x, y, px, r, phi, depth, rho_gw = (g[k] for k in ('x', 'y', 'px', 'r', 'phi', 'depth', 'rho_gw'))
-    s = float(np.sqrt(np.clip(1 - ((t - a['z_peak'])/.63)**2, .09, 1)))
-    A, B, Rm = a['A']*s, a['B']*s, (a['A'] + a['B'])*s/2
-    rho = np.sqrt((x/A)**2 + (y/B)**2) + 1e-6
-    d_in = r*(1 - 1/rho)                      # signed distance to the inner skull (mm, < 0 inside)
-    T = a['skull']*(1 + 1.5*max(0, t - .8)/.2 + max(0, .15 - t)/.15)
-    img = np.full(x.shape, -995., np.float32)
+# %% ../nbs/02_synth.ipynb #3dda82f7
+def _scalp_skull(img, d_in, T, a, px):
+    "Paint the scalp (skin over fat) and the skull (dense tables, lighter diploe) outside the inner table (`d_in` > 0)."
     _paint(img, _soft(d_in - T - a['scalp'], px), 30)
     _paint(img, _soft(d_in - T - a['scalp'] + 1.2, px)*_soft(T + .8 - d_in, px), -90)
     u = np.clip(d_in/T, 0, 1)
     _paint(img, _soft(d_in - T, px), a['diploe'] + (a['table'] - a['diploe'])*(2*u - 1)**2)
-    # brain: grey ribbon and grey along the sulci over white matter
-    k, at = a['n_sulci'], a['atrophy']
+
+def _brain(img, g, a, ctx):
+    "Paint white matter with the grey ribbon and the grey along the sulci; the CSF mask of sulci, rim and fissure (geometry into `ctx`)."
+    x, y, r, rho, d_in, px, t, B = (ctx[k] for k in ('x', 'y', 'r', 'rho', 'd_in', 'px', 't', 'B'))
+    Rm, k, at = (a['A'] + a['B'])*ctx['s']/2, a['n_sulci'], a['atrophy']
     d_sul = np.abs(_wrap(g['sulci'] + 4*rho + 12*t))/k*r
-    deep = _soft((1 - depth - rho)*Rm, px)
-    grey = np.maximum(_soft((rho_gw - rho)*Rm, px), _soft(d_sul - 2.7, px)*_soft((1 - depth - .06 - rho)*Rm, px))
+    deep = _soft((1 - g['depth'] - rho)*Rm, px)
+    grey = np.maximum(_soft((g['rho_gw'] - rho)*Rm, px), _soft(d_sul - 2.7, px)*_soft((1 - g['depth'] - .06 - rho)*Rm, px))
     br = _soft(d_in, px)
     _paint(img, br, a['white'] + (a['grey'] - a['white'])*grey)
     hw, rim_w = .5 + .7*at, .8 + 1.5*at
-    sulc = _soft(d_sul - hw, px)*deep
-    rim = _soft(-rim_w - d_in, px)
     fiss = _soft(np.abs(x) - .7 - .5*at, px)*(1. if t > .55 else _soft(.35*B - np.abs(y), px))
-    csf = np.maximum.reduce([sulc, rim, fiss])
-    ctx = dict(x=x, y=y, r=r, phi=phi, rho=rho, d_in=d_in, px=px, A=A, B=B, br=br, d_sul=d_sul, hw=hw, deep=deep,
-               rim_w=rim_w, fiss=fiss, t=t, vent={}, cistern=None)
-    fv = float(_vent_factor(t, a))
-    ta, tb = a['vent_t']
+    ctx.update(br=br, d_sul=d_sul, hw=hw, deep=deep, rim_w=rim_w, fiss=fiss)
+    return np.maximum.reduce([_soft(d_sul - hw, px)*deep, _soft(-rim_w - d_in, px), fiss])
+
+# %% ../nbs/02_synth.ipynb #c4f777f0
+def _deep_csf(img, a, ctx, csf):
+    "Paint the basal ganglia; add the lateral and third ventricles and the basal cisterns to the CSF mask (geometry into `ctx`)."
+    x, y, px, t, s, br, B = (ctx[k] for k in ('x', 'y', 'px', 't', 's', 'br', 'B'))
+    at, fv, (ta, tb) = a['atrophy'], float(_vent_factor(t, a)), a['vent_t']
     if ta - .05 < t < ta + .15:   # basal ganglia / thalami
         for sg in (-1, 1): _paint(img, br*_ellipse(x, y, sg*(a['vent_x'] + 13), a['vent_y'] + 4, 7, 13, 0, px)*.8, a['grey'] - 3)
     if fv > 0:                    # lateral ventricles, frontal horns diverging
@@ -246,11 +244,25 @@ def _draw_head(g, a, t):
         ctx.update(vy=a['vent_y'], vsy=sy)
     if ta - .1 < t < ta + .02: csf = np.maximum(csf, _soft(np.abs(x) - 1.2 - .8*at, px)*_soft(np.abs(y - a['vent_y'] - 8) - 10, px))
     if .17 < t < .33:             # basal cisterns around the midbrain
-        R0 = 13*s
-        dc = np.abs(np.hypot(x, y - .1*B) - R0)
+        dc = np.abs(np.hypot(x, y - .1*B) - 13*s)
         csf = np.maximum(csf, _soft(dc - 1.2 - at, px)); ctx['cistern'] = dc
-    _paint(img, br*csf, a['csf'])
+    return csf
+
+def _draw_head(g, a, t):
+    "HU image (float32) of the slice at height `t` and the geometry (`ctx`) lesions are drawn in."
+    x, y, px, r = g['x'], g['y'], g['px'], g['r']
+    s = float(np.sqrt(np.clip(1 - ((t - a['z_peak'])/.63)**2, .09, 1)))
+    A, B = a['A']*s, a['B']*s
+    rho = np.sqrt((x/A)**2 + (y/B)**2) + 1e-6
+    d_in = r*(1 - 1/rho)                      # signed distance to the inner skull (mm, < 0 inside)
+    T = a['skull']*(1 + 1.5*max(0, t - .8)/.2 + max(0, .15 - t)/.15)
+    img = np.full(x.shape, -995., np.float32)
+    _scalp_skull(img, d_in, T, a, px)
+    ctx = dict(x=x, y=y, r=r, phi=g['phi'], rho=rho, d_in=d_in, px=px, A=A, B=B, t=t, s=s, vent={}, cistern=None)
+    csf = _deep_csf(img, a, ctx, _brain(img, g, a, ctx))
+    _paint(img, ctx['br']*csf, a['csf'])
     if t < .22: _skull_base(img, x, y, t, A, B, px)
+    del ctx['s']
     return img, ctx
 
 # %% ../nbs/02_synth.ipynb #ee017c51
