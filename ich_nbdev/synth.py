@@ -14,10 +14,10 @@ from fastcore.script import call_parse, Param, store_true
 from .core import *
 
 # %% auto #0
-__all__ = ['SYNTH_VERSION', 'TRUTH_JSON', 'TRUTH_TABLE', 'SUBTYPE_FREQ', 'QUIRKS', 'HU_RANGE', 'MIN_AREA_MM2', 'DEMO_PARAMS',
-           'encode_hu', 'fix_intercept12', 'plan_synth', 'render_series', 'slice_dataset', 'write_series',
-           'kaggle_csvs', 'make_synth', 'load_synth_truth', 'synth_series_hu', 'synth_hu', 'demo_data', 'synth_cli',
-           'show_synth']
+__all__ = ['SYNTH_VERSION', 'TRUTH_JSON', 'TRUTH_TABLE', 'SUBTYPE_FREQ', 'QUIRKS', 'HU_RANGE', 'MIN_AREA_MM2', 'SYNTH_DEFAULTS',
+           'DEMO_PARAMS', 'encode_hu', 'fix_intercept12', 'plan_synth', 'render_series', 'slice_dataset',
+           'write_series', 'kaggle_csvs', 'make_synth', 'load_synth_truth', 'synth_series_hu', 'synth_hu', 'demo_data',
+           'synth_cli', 'show_synth']
 
 # %% ../nbs/02_synth.ipynb #3a1f2b6d
 SYNTH_VERSION = 4       # bump when the output of a given seed changes
@@ -166,7 +166,11 @@ def _acquisition(rng, p, size):
     p.update(wc=c, ww=w)
 
 # %% ../nbs/02_synth.ipynb #0eca08e2
-def plan_synth(n_studies=12, n_test_studies=3, slices=(24, 36), size=256, seed=0, pos_rate=0.14, quirk_rate=0.2, n_corrupt=1):
+SYNTH_DEFAULTS = dict(n_studies=12, n_test_studies=3, slices=(24, 36), size=256, seed=0, pos_rate=0.14, quirk_rate=0.2, n_corrupt=1)   # the one place of the generator's defaults
+_D = SYNTH_DEFAULTS
+
+def plan_synth(n_studies=_D['n_studies'], n_test_studies=_D['n_test_studies'], slices=_D['slices'], size=_D['size'], seed=_D['seed'],
+              pos_rate=_D['pos_rate'], quirk_rate=_D['quirk_rate'], n_corrupt=_D['n_corrupt']):
     "Plans of every series (one per study): ids, anatomy, acquisition, quirks, lesions; deterministic by `seed`."
     rng, taken, plans = np.random.default_rng(seed), set(), []
     for split, n_st in (('train', n_studies), ('test', n_test_studies)):
@@ -439,8 +443,9 @@ def _summary(truth, plans, vis, params, h, out, dt):
                 label_counts={l: int(tr[l].sum()) for l in LABELS}, quirks=quirks, lesions=lesions, time_s=round(dt, 2))
 
 # %% ../nbs/02_synth.ipynb #5b5d01a5
-def make_synth(out_dir, n_studies=12, n_test_studies=3, slices=(24, 36), size=256, seed=0, pos_rate=0.14, quirk_rate=0.2,
-               n_corrupt=1, overwrite=False, progress=False) -> dict:
+def make_synth(out_dir, n_studies=_D['n_studies'], n_test_studies=_D['n_test_studies'], slices=_D['slices'], size=_D['size'], seed=_D['seed'],
+               pos_rate=_D['pos_rate'], quirk_rate=_D['quirk_rate'], n_corrupt=_D['n_corrupt'],
+               overwrite=False, progress=False) -> dict:
     "Write a synthetic RSNA 2019 data set (Kaggle layout) into `out_dir`; returns the summary (also `synth_truth.json`)."
     t0, out = time.perf_counter(), Path(out_dir)
     params = _synth_params(n_studies, n_test_studies, slices, size, seed, pos_rate, quirk_rate, n_corrupt)
@@ -479,7 +484,7 @@ def synth_hu(out_dir, image_id):
     return synth_series_hu(out_dir, t.series_uid)[1][t.slice_idx]
 
 # %% ../nbs/02_synth.ipynb #49640ecf
-DEMO_PARAMS = dict(n_studies=12, n_test_studies=3, slices=(24, 36), size=256, seed=0, pos_rate=0.14, quirk_rate=0.2, n_corrupt=1)
+DEMO_PARAMS = dict(SYNTH_DEFAULTS)   # the demo fixture's data: the generator's defaults
 
 def demo_data(**kwargs) -> Path:
     "Folder of the cached demo data set (`DEMO_PARAMS` updated with `kwargs`), built once under a lock."
@@ -492,15 +497,15 @@ def demo_data(**kwargs) -> Path:
 # %% ../nbs/02_synth.ipynb #be1cd5d4
 @call_parse
 def synth_cli(out_dir:str,                                          # where to write the Kaggle layout
-              n_studies:int=12,                                     # train studies (one series each)
-              n_test_studies:int=3,                                 # test studies
-              slices:Param('slices per series: min max', int, nargs=2)=(24, 36),
-              size:int=256,                                         # image size (most series; odd ones differ)
-              seed:int=0,                                           # random seed: same seed, same bytes
-              pos_rate:float=0.14,                                  # slice-level rate of `any`
-              quirk_rate:float=0.2,                                 # fraction of series with each RSNA quirk
-              n_corrupt:int=1,                                      # train files with undecodable pixel data
-              overwrite:store_true=False):                                # replace a different set in OUT_DIR
+              n_studies:int=_D['n_studies'],                        # train studies (one series each)
+              n_test_studies:int=_D['n_test_studies'],              # test studies
+              slices:Param('slices per series: min max', int, nargs=2)=_D['slices'],
+              size:int=_D['size'],                                  # image size (most series; odd ones differ)
+              seed:int=_D['seed'],                                  # random seed: same seed, same bytes
+              pos_rate:float=_D['pos_rate'],                        # slice-level rate of `any`
+              quirk_rate:float=_D['quirk_rate'],                    # fraction of series with each RSNA quirk
+              n_corrupt:int=_D['n_corrupt'],                        # train files with undecodable pixel data
+              overwrite:store_true=False):                          # replace a different set in OUT_DIR
     "Write a synthetic RSNA 2019 data set in the Kaggle layout."
     s = make_synth(out_dir, n_studies, n_test_studies, slices, size, seed, pos_rate, quirk_rate, n_corrupt, overwrite, progress=True)
     print(f"{s['out_dir']}: {s['n_train']} train + {s['n_test']} test slices, {s['n_series']} series, "
