@@ -39,6 +39,7 @@ class FoldName(str):
         k = n[len(a):len(n) - len(b)] if n.startswith(a) and n.endswith(b) else ''
         return int(k) if k.isdigit() else None
 
+# %% ../nbs/00_core.ipynb #10da437b
 class WorkFolder(str):
     "The name of a folder of the work dir (a `str`: `work/WD.cnn` is the folder), with the names of its files as attributes."
     def __new__(cls, name, **files):
@@ -47,6 +48,7 @@ class WorkFolder(str):
         return self
     def files(self) -> dict: return dict(self.__dict__)
 
+# %% ../nbs/00_core.ipynb #9ef44ad8
 class WD:
     "Names of the files and folders inside a work dir (relative paths); a folder's attributes name the files in it."
     slices = 'slices.parquet'          # one row per slice read (03)
@@ -82,7 +84,6 @@ class KAGGLE:
     test_dir = 'stage_2_test'
     train_csv = 'stage_2_train.csv'
     sample_sub = 'stage_2_sample_submission.csv'
-
 
 # %% ../nbs/00_core.ipynb #ceb18011
 def wpath(work, name, *more) -> Path:
@@ -182,6 +183,7 @@ def params_hash(params: dict) -> str:
     s = json.dumps(params, sort_keys=True, default=str)
     return hashlib.sha1(s.encode()).hexdigest()[:16]
 
+# %% ../nbs/00_core.ipynb #b8751765
 def _stat_id(st) -> str: return f'{st.st_size}:{st.st_mtime_ns}:{st.st_ino}'
 
 def file_identity(paths) -> dict:
@@ -200,6 +202,7 @@ def file_identity(paths) -> dict:
         out[str(p)] = f'dir:{len(ids)}:{params_hash(ids)}'
     return out
 
+# %% ../nbs/00_core.ipynb #a7b838bb
 def _marker(work, stage): return Path(work)/WD.stages/f'{stage}.json'
 
 def _key(params, inputs):
