@@ -442,6 +442,7 @@ def _extract(fn, to):
     else:
         with tarfile.open(fn) as t: t.extractall(to, filter='data')
 
+# %% ../nbs/11_predict.ipynb #b0049fca
 def _target(fn, root, name):
     "Release-layout folder name for checkpoint `fn` found under `root`."
     for part in reversed(fn.relative_to(root).parts[:-1]):

@@ -88,6 +88,7 @@ def slice_panel(img, sal, probs, title='', threshold=0.5, cnn_probs=None, fn=Non
     fig.suptitle(title, fontsize=9)
     return save_fig(fig, fn, tight=True, close=True) if fn else fig
 
+# %% ../nbs/10_saliency.ipynb #e3de402e
 def zprofile(probs, title='', threshold=0.5, positions=None, mark=None, fn=None):
     "The six probabilities (`[L, 6]`) along the slices of one series; `mark` highlights a slice index."
     probs = np.asarray(probs)
@@ -100,6 +101,7 @@ def zprofile(probs, title='', threshold=0.5, positions=None, mark=None, fn=None)
     ax.legend(fontsize=7, ncol=3, loc='upper left'); ax.set_title(title, fontsize=9)
     return save_fig(fig, fn, tight=True, close=True) if fn else fig
 
+# %% ../nbs/10_saliency.ipynb #10fb7272
 def contact_sheet(imgs, titles=None, ncols=4, fn=None, title=''):
     "Tile uint8 images (HxW) with their titles."
     n = max(len(imgs), 1); ncols = min(ncols, n); nrows = -(-n // ncols)
@@ -122,6 +124,7 @@ def data_uri(fn) -> str:
     "A PNG file as a base64 `data:` URI."
     return 'data:image/png;base64,' + base64.b64encode(Path(fn).read_bytes()).decode()
 
+# %% ../nbs/10_saliency.ipynb #48f21ebf
 def _anchor(gid): return 'g-' + safe_name(gid)   # one anchor per series, whatever characters its UID has
 
 def _img(fn, alt): return f'<img src="{data_uri(fn)}" alt="{html.escape(alt)}">' if fn and Path(fn).exists() else ''
@@ -141,6 +144,7 @@ def _top_slice(r, long=False) -> str:
                      if str(r.get(c) or '') not in ('', 'nan'))
     return s
 
+# %% ../nbs/10_saliency.ipynb #6ccd41fc
 def write_report(out_dir, per_series, figures=None, info=None, threshold=0.5, fn=None) -> Path:
     "Write the self-contained `report.html` into `out_dir` (figures: group_id -> dict(zprofile=, sheet=, panels=[...]))."
     out_dir, figures, info = Path(out_dir), figures or {}, info or {}
