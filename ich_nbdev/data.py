@@ -173,6 +173,7 @@ def crop_resize(x, size, frac=.8, pos='center', flip=False):
     if (ch, cw) != (size, size): x = F.interpolate(x, size=(size, size), mode='bilinear', align_corners=False, antialias=True)
     return x.flip(-1) if flip else x
 
+# %% ../nbs/04_data.ipynb #03894824
 def _u(n, lo, hi, g, dev): return lo + (hi - lo) * torch.rand(n, generator=g).to(dev)
 
 def random_affine(n, p_flip=.5, p_ssr=.5, shift=.1, scale=.1, aspect=.1, rotate=30., crop=(.6, .99), g=None, device='cpu'):
@@ -194,6 +195,7 @@ def random_affine(n, p_flip=.5, p_ssr=.5, shift=.1, scale=.1, aspect=.1, rotate=
     off = (1 - c)[:, None] * _u(2 * n, -1, 1, g, dev).view(n, 2)
     return torch.cat([A * c[:, None, None], (A @ off[:, :, None])[..., 0][:, :, None] + b[:, :, None]], -1)
 
+# %% ../nbs/04_data.ipynb #93a297b0
 def random_erase(x, p=.5, area=(.02, .4), ratio=(.3, 3.3), value=0., g=None):
     "Erase one random rectangle (`area` of the image, aspect in `ratio`) in each image with probability `p`."
     n, _, h, w = x.shape
@@ -206,6 +208,7 @@ def random_erase(x, p=.5, area=(.02, .4), ratio=(.3, 3.3), value=0., g=None):
         x[i, :, top:top + eh, left:left + ew] = value
     return x
 
+# %% ../nbs/04_data.ipynb #6155d6c8
 def reverse_channels(x, p=.5, g=None):
     "With probability `p` per image, reverse the channel order (slices s+1, s, s-1)."
     m = (torch.rand(x.shape[0], generator=g) < p).to(x.device)[:, None, None, None]
