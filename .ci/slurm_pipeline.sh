@@ -58,7 +58,7 @@ ids=$(awk '$1 != "run_id" {print $2}' <<< "$submitted" | paste -sd, -)
 "$PY" - "$ids" "$PROFILE" <<'PY'
 import os, sys
 from pathlib import Path
-from ich_nbdev.cluster import wait_jobs, job_failures, job_logs, check_run
+from ich_nbdev.testing_cluster import wait_jobs, job_failures, job_logs, check_run
 ids, profile = sys.argv[1].split(','), sys.argv[2]
 jobs = wait_jobs(ids, timeout=float(os.environ.get('ICH_CI_TIMEOUT', 3600)),
                  jobcomp=Path(os.environ['ICH_SLURM_DIR'])/'jobcomp.log')

@@ -376,7 +376,7 @@ def has_duplicates(ids) -> bool:
     return pc.count_distinct(a, mode='all').as_py() != len(a)
 
 # %% ../nbs/00_core.ipynb #daff3ff1
-TEST_MODULES = ('testing',)   # fixtures for tests and demo cells: imported by no module of the package
+TEST_MODULES = ('testing', 'testing_cluster')   # fixtures for tests and demo cells, and the cluster tooling's test code: imported by no stage
 
 def import_problems(pkg_dir=None) -> list[str]:
     "Imports of `ich_nbdev` modules that break the layering: of a later notebook's module, inside a block, or of `TEST_MODULES`."
