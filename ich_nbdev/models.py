@@ -35,6 +35,7 @@ class ICHModel(nn.Module):
     n_features: int = 0
     n_out: int = N_CLASSES
     head_labels: tuple = tuple(LABELS)   # the order of the head's outputs (see `to_labels`)
+    def __init__(self, n_out=N_CLASSES): super().__init__(); self.n_out = n_out
     def features(self, x): raise NotImplementedError
     def head(self) -> nn.Module: raise NotImplementedError
     def cam_layer(self) -> nn.Module:
@@ -82,8 +83,7 @@ class _DenseNetChangeAvg(ICHModel):
     "torchvision DenseNet `.features` under attribute `<tv_name>`, ReLU, global average pool, `mlp`."
     tv_name, n_features, head_labels = '', 0, ORIGINAL_LABELS
     def __init__(self, pretrained=False, n_out=N_CLASSES):
-        super().__init__()
-        self.n_out = n_out
+        super().__init__(n_out)
         tv = getattr(torchvision.models, self.tv_name)
         with _pretrained_errors(self.arch, 'torchvision', pretrained):
             feats = tv(weights='DEFAULT' if pretrained else None).features
@@ -107,8 +107,7 @@ class se_resnext101_32x4d(ICHModel):
     "The original SE-ResNeXt101 32x4d model: keys `model_ft.layer0.*` ... `model_ft.last_linear.0.weight`."
     arch, n_features, head_labels = 'se_resnext101_32x4d', 2048, ORIGINAL_LABELS
     def __init__(self, pretrained=False, n_out=N_CLASSES):
-        super().__init__()
-        self.n_out = n_out
+        super().__init__(n_out)
         with _pretrained_errors(self.arch, 'timm', pretrained, 'legacy_seresnext101_32x4d'):
             self.model_ft = timm.create_model('legacy_seresnext101_32x4d', pretrained=pretrained, drop_rate=0.)
         self.model_ft.last_linear = nn.Sequential(nn.Linear(self.n_features, n_out))
