@@ -478,7 +478,10 @@ def run_parallel(prof, stage, run_dir, force=False, n=2) -> list[dict]:
         update_run_record(run_dir, stage=r)
         print(f"[{name}] {r['status']} in {time.time() - t0:.0f} s", flush=True)
         return r
-    with ThreadPoolExecutor(max(1, n)) as ex: return list(ex.map(one, range(k)))
+    cwd = os.getcwd()   # papermill changes the process's folder for each job: tasks in threads may leave it at another's
+    try:
+        with ThreadPoolExecutor(max(1, n)) as ex: return list(ex.map(one, range(k)))
+    finally: os.chdir(cwd)
 
 # %% ../nbs/12_runs.ipynb #788af041
 def run_demo(profile=None, force=False, overrides=None, threads=1, parallel=2) -> dict:
