@@ -15,7 +15,7 @@ from fastai.callback.progress import CSVLogger, ProgressCallback
 from fastai.callback.schedule import ParamScheduler
 from fastai.metrics import AccumMetric, ActivationType
 from fastai.optimizer import Adam
-from fastai.torch_core import set_seed, rank_distrib, num_distrib
+from fastai.torch_core import set_seed, rank_distrib, num_distrib, distrib_barrier
 from fastai.distributed import DistributedTrainer, DistributedDL
 from .core import *
 from .data import *
@@ -241,13 +241,10 @@ def prior_wll(y_train, y_valid) -> float:
     return weighted_log_loss(y_valid, np.broadcast_to(y_train.mean(0), y_valid.shape))
 
 # %% ../nbs/06_train_cnn.ipynb #d78f754c
-def _barrier():
-    if torch.distributed.is_initialized(): torch.distributed.barrier()
-
 def _rank0_first(f):
     "Run `f` on rank 0, then on the other ranks (which then find its outputs made)."
-    if rank_distrib() == 0: r = f(); _barrier()
-    else: _barrier(); r = f()
+    if rank_distrib() == 0: r = f(); distrib_barrier()
+    else: distrib_barrier(); r = f()
     return r
 
 def fold_params(s, fold, data) -> dict:
@@ -330,7 +327,7 @@ def train_fold(work, fold, train_csv=None, num_workers=0, device=None, cbs=None,
             rec = finish_fold(learn, data, fold, out, params, out/WD.cnn.running_best(fold), time.time() - t0)
             publish_fold(out, fold)
             mark_done(work, stage, params, ids, wll=rec['wll'], world_size=world)
-        _barrier()
+        distrib_barrier()
         return load_json(out/WD.cnn.record(fold))
 
 # %% ../nbs/06_train_cnn.ipynb #c2d899f7
