@@ -73,12 +73,12 @@ def main(size=64, workers=2):
     run('1 fresh')
     run('2 same again')
     g, paths = reexport(d, w)
-    real, denied = pp.read_slice, set(sorted(set(load_slices(w).path) - set(paths))[:5])
+    real, denied = pp.read_slices, set(sorted(set(load_slices(w).path) - set(paths))[:5])
     for p in denied: os.utime(p)   # touched (a copy tool, a re-sync): read again, and denied
     def fault(fn, *a, **k):
         if str(fn) in denied: raise DicomError(fn, 'unreadable', 'PermissionError: [Errno 13] Permission denied')
         return real(fn, *a, **k)
-    with mock.patch.object(pp, 'read_slice', fault): run(f'3 re-export ({len(paths)} files) + 5 touched, denied', n_workers=0)
+    with mock.patch.object(pp, 'read_slices', fault): run(f'3 re-export ({len(paths)} files) + 5 touched, denied', n_workers=0)
     sl = load_slices(w)
     assert set(sl[sl.path.isin(paths)].patient_id) == {'ID_reexported'}, 'the re-exported series is read again'
     run('4 permission fixed')

@@ -4,18 +4,19 @@
 
 # %% ../nbs/00_core.ipynb #59154e37
 from __future__ import annotations
-import os, re, json, hashlib, heapq, tempfile, contextlib, platform, sys, importlib.util
+import os, re, json, errno, hashlib, heapq, tempfile, contextlib, platform, sys, importlib.util
 from pathlib import Path
 import numpy as np, pandas as pd, pyarrow as pa, pyarrow.compute as pc, yaml
 from filelock import FileLock
 
 # %% auto #0
 __all__ = ['LABELS', 'N_CLASSES', 'CLASS_WEIGHTS', 'SUBTYPES', 'USER_ERRORS', 'TEST_MODULES', 'FoldName', 'WorkFolder', 'WD',
-           'KAGGLE', 'wpath', 'cnn_name', 'cnn_dir', 'emb_dir', 'atomic_write', 'save_json', 'load_json', 'save_df',
-           'save_npy', 'to_plain', 'save_fig', 'example_ids', 'params_hash', 'file_identity', 'stage_done', 'mark_done',
-           'recorded_inputs', 'clear_done', 'project_root', 'cache_dir', 'locked', 'WorkDirBusy', 'writer_lock',
-           'safe_name', 'env_info', 'get_device', 'UsageError', 'cli_errors', 'require_file', 'id_array',
-           'id_positions', 'ids_in', 'has_duplicates', 'import_problems', 'core_first_problems']
+           'KAGGLE', 'wpath', 'cnn_name', 'cnn_dir', 'emb_dir', 'atomic_write', 'save_json', 'BadFile', 'load_json',
+           'save_df', 'save_npy', 'to_plain', 'save_fig', 'example_ids', 'params_hash', 'file_identity', 'path_text',
+           'text_path', 'stage_done', 'mark_done', 'recorded_inputs', 'clear_done', 'project_root', 'cache_dir',
+           'locked', 'sha256sum', 'cached_sha256', 'WorkDirBusy', 'writer_lock', 'safe_name', 'env_info', 'get_device',
+           'UsageError', 'cli_errors', 'disk_full', 'require_file', 'id_array', 'id_positions', 'ids_in',
+           'has_duplicates', 'import_problems', 'core_first_problems']
 
 # %% ../nbs/00_core.ipynb #2b899d32
 import warnings
@@ -137,7 +138,13 @@ def save_json(obj, fn):
     with atomic_write(fn, 'w') as f: json.dump(obj, f, indent=2, default=_default)
     return Path(fn)
 
-def load_json(fn): return json.loads(Path(fn).read_text())
+class BadFile(ValueError):
+    "A file the project reads (a record, a checkpoint, a table) that cannot be used: its message names the file and why, in one line."
+
+def load_json(fn):
+    "The JSON value in file `fn`; `BadFile` naming it when it is empty, cut short or not JSON."
+    try: return json.loads(Path(fn).read_text())
+    except (ValueError, UnicodeDecodeError) as e: raise BadFile(f'{fn}: not valid JSON ({type(e).__name__}: {str(e)[:200]})') from None
 
 def save_df(df, fn, **kwargs):
     "Write a DataFrame atomically; the format follows the suffix (.parquet or .csv)."
@@ -184,10 +191,10 @@ def params_hash(params: dict) -> str:
     return hashlib.sha1(s.encode()).hexdigest()[:16]
 
 # %% ../nbs/00_core.ipynb #b8751765
-def _stat_id(st) -> str: return f'{st.st_size}:{st.st_mtime_ns}:{st.st_ino}'
+def _stat_id(st) -> str: return f'{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}'
 
 def file_identity(paths) -> dict:
-    "`{path: identity}` of files or folders: 'size:mtime_ns:inode' of a file, a hash of those of every file under a folder (hidden names left out: locks, temporaries), 'missing'."
+    "`{path: identity}` of files or folders: 'size:mtime_ns:ctime_ns:inode' of a file, a hash of those of every file under a folder (hidden names left out: locks, temporaries), 'missing'."
     out = {}
     for p in ([paths] if isinstance(paths, (str, Path)) else paths):
         p = Path(p)
@@ -201,6 +208,26 @@ def file_identity(paths) -> dict:
                 with contextlib.suppress(FileNotFoundError): ids.append((os.path.relpath(os.path.join(d, f), p), _stat_id(os.stat(os.path.join(d, f)))))
         out[str(p)] = f'dir:{len(ids)}:{params_hash(ids)}'
     return out
+
+# %% ../nbs/00_core.ipynb #pathtxt1
+def path_text(p) -> str:
+    "Text of path `p` for tables and JSON: itself when UTF-8 without a backslash, else undecodable bytes as `\\xNN` and `\\` doubled."
+    s = os.fspath(p)
+    if '\\' not in s:
+        try: s.encode('utf-8'); return s
+        except UnicodeEncodeError: pass
+    return os.fsencode(s).replace(b'\\', b'\\\\').decode('utf-8', 'backslashreplace')
+
+def text_path(s) -> Path:
+    "The path whose `path_text` is `s`."
+    s = str(s)
+    if '\\' not in s: return Path(s)
+    out, i = bytearray(), 0
+    while i < len(s):
+        if s[i] == '\\' and s[i + 1:i + 2] == '\\': out += b'\\'; i += 2
+        elif s[i] == '\\' and s[i + 1:i + 2] == 'x': out.append(int(s[i + 2:i + 4], 16)); i += 4
+        else: out += s[i].encode('utf-8'); i += 1
+    return Path(os.fsdecode(bytes(out)))
 
 # %% ../nbs/00_core.ipynb #a7b838bb
 def _marker(work, stage): return Path(work)/WD.stages/f'{stage}.json'
@@ -260,6 +287,22 @@ def locked(path, timeout=-1):
     "Hold an exclusive file lock named after `path` (`path` itself is not touched)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(path) + '.lock', timeout=timeout): yield path
+
+# %% ../nbs/00_core.ipynb #sha256c1
+def sha256sum(fn, bs=1 << 20) -> str:
+    "SHA-256 of the bytes of file `fn` (hex)."
+    h = hashlib.sha256()
+    with open(fn, 'rb') as f:
+        while b := f.read(bs): h.update(b)
+    return h.hexdigest()
+
+def cached_sha256(fn) -> str:
+    "`sha256sum(fn)`, remembered in the cache by the file's identity (size, mtime, ctime, inode): a checkpoint is hashed once, not on every run."
+    key = cache_dir('sha256')/f'{params_hash([str(Path(fn).resolve()), _stat_id(os.stat(fn))])}.txt'
+    if key.exists(): return key.read_text().strip()
+    h = sha256sum(fn)
+    with atomic_write(key, 'w') as f: f.write(h)
+    return h
 
 # %% ../nbs/00_core.ipynb #c6c4be99
 class WorkDirBusy(RuntimeError):
@@ -321,7 +364,7 @@ def get_device(device='auto'):
 class UsageError(ValueError):
     "A mistake in what was asked for (a bad option, a missing input): one line at the terminal, exit 2."
 
-USER_ERRORS = (UsageError, FileNotFoundError, NotADirectoryError, yaml.YAMLError)
+USER_ERRORS = (UsageError, BadFile, FileNotFoundError, NotADirectoryError, yaml.YAMLError)
 
 def _rm_empty(d):
     "Remove folder `d` and its subfolders when they hold no file."
@@ -343,6 +386,17 @@ def cli_errors(prog, debug=False, made=()):
         raise SystemExit(2) from None
     finally:
         for d in new: _rm_empty(d)
+
+@contextlib.contextmanager
+def disk_full(prog, where=''):
+    "A full disk (or quota) -> one line `prog: no space left ...` on stderr and exit 1, never a traceback."
+    try: yield
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT): raise
+        print(f'{prog}: no space left on the device' + (f' while writing {where}' if where else '') + f' ({e.strerror or e}); '
+              'free space and run it again', file=sys.stderr)
+        raise SystemExit(1) from None
+
 
 # %% ../nbs/00_core.ipynb #107fb98e
 def require_file(fn, what) -> Path:

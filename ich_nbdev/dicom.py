@@ -4,28 +4,34 @@
 
 # %% ../nbs/01_dicom.ipynb #a51da46f
 from __future__ import annotations
-import warnings
+import os, warnings, struct
 from pathlib import Path
 import numpy as np, pydicom
 from pydicom.dataset import Dataset as DcmDataset, FileMetaDataset
 from pydicom.multival import MultiValue as DcmMultiValue
 from pydicom.errors import InvalidDicomError
 from pydicom import uid as _uid
+from pydicom.encaps import get_frame
+from pydicom.pixels import pixel_array
 from pydicom.datadict import tag_for_keyword
 from functools import lru_cache
 
+
 # %% auto #0
-__all__ = ['MAX_PIXELS', 'WINDOWS', 'DicomError', 'read_dicom', 'tag_strs', 'tag_floats', 'tag_float', 'tag_str', 'check_ct',
-           'native_pixels', 'dcm_hu', 'window_image', 'dcm_window', 'minmax_window', 'dicom_window', 'windowed',
-           'slice_normal', 'slice_position']
+__all__ = ['MAX_PIXELS', 'MAX_FRAMES', 'ENHANCED_CT', 'MEDIA_DIRECTORY', 'FRAME_KEYWORDS', 'HU_LIMITS', 'HU_CT', 'WINDOWS',
+           'DicomError', 'sniff_dicom', 'read_dicom', 'tag_strs', 'tag_floats', 'tag_float', 'tag_str', 'n_frames',
+           'check_ct', 'frame_view', 'check_encoded', 'native_pixels', 'rescale_of', 'check_hu', 'dcm_hu',
+           'window_image', 'dcm_window', 'minmax_window', 'dicom_window', 'windowed', 'slice_normal', 'slice_position']
 
 # %% ../nbs/01_dicom.ipynb #038e76bd
 class DicomError(Exception):
     "A file that gives no usable CT slice: its `path`, a short `reason` code and a free-text `detail`."
-    reasons = ('unreadable', 'not_dicom', 'no_pixels', 'not_ct', 'color', 'multi_frame', 'localizer', 'undecodable', 'bad_geometry', 'too_large')
+    reasons = ('unreadable', 'not_dicom', 'side_file', 'no_pixels', 'not_ct', 'color', 'multi_frame', 'localizer', 'undecodable',
+               'bad_geometry', 'too_large', 'bad_rescale', 'bad_window')
     def __init__(self, path, reason, detail=''):
         self.path, self.reason, self.detail = str(path), reason, str(detail)
         super().__init__(f'{path}: {reason}' + (f' ({detail})' if detail else ''))
+
 
 # %% ../nbs/01_dicom.ipynb #727a4e84
 _KEY_TAGS = (0x00080016, 0x00080018, 0x00080060, 0x00280010, 0x7FE00010)  # SOPClass, SOPInstance, Modality, Rows, PixelData
@@ -46,18 +52,33 @@ def _looks_dicom(ds):
     except Exception: return False
 
 # %% ../nbs/01_dicom.ipynb #c4a4db79
+_VRS = {b'AE', b'AS', b'AT', b'CS', b'DA', b'DS', b'DT', b'FL', b'FD', b'IS', b'LO', b'LT', b'OB', b'OD', b'OF', b'OL', b'OV', b'OW',
+        b'PN', b'SH', b'SL', b'SQ', b'SS', b'ST', b'SV', b'TM', b'UC', b'UI', b'UL', b'UN', b'UR', b'US', b'UT', b'UV'}
+
+def sniff_dicom(fn) -> str:
+    "From the first bytes of `fn` only: 'dicm' (preamble and prefix), 'bare' (a dataset without them, as old exports write) or 'no'."
+    with open(fn, 'rb') as f: head, size = f.read(132), os.fstat(f.fileno()).st_size
+    if head[128:132] == b'DICM': return 'dicm'
+    if len(head) < 8: return 'no'
+    for end in '<>':   # little endian, or the retired big-endian syntax
+        if struct.unpack(f'{end}H', head[:2])[0] not in (0x0002, 0x0008): continue   # a bare dataset starts with its file meta or group 8
+        if head[4:6] in _VRS: return 'bare'                                         # explicit VR
+        if struct.unpack(f'{end}I', head[4:8])[0] <= size: return 'bare'           # implicit VR: a length that fits the file
+    return 'no'
+
 def read_dicom(fn, stop_before_pixels=False) -> DcmDataset:
-    "Read `fn` with pydicom, forcing when the DICM preamble is missing; `DicomError('not_dicom')` otherwise."
+    "Read `fn` with pydicom, forcing when the DICM preamble is missing; `DicomError('not_dicom')` otherwise, told from the first bytes."
+    try: kind = sniff_dicom(fn)
+    except OSError as e: raise DicomError(fn, 'unreadable', f'{type(e).__name__}: {e}') from e
+    if kind == 'no': raise DicomError(fn, 'not_dicom', 'no DICM prefix and no DICOM element at the start of the file')
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        try: return _set_transfer_syntax(pydicom.dcmread(fn, stop_before_pixels=stop_before_pixels))
-        except InvalidDicomError: pass
+        try: ds = pydicom.dcmread(fn, stop_before_pixels=stop_before_pixels, force=kind == 'bare')
         except OSError as e: raise DicomError(fn, 'unreadable', f'{type(e).__name__}: {e}') from e
         except Exception as e: raise DicomError(fn, 'not_dicom', f'{type(e).__name__}: {e}') from e
-        try: ds = pydicom.dcmread(fn, stop_before_pixels=stop_before_pixels, force=True)
-        except Exception as e: raise DicomError(fn, 'not_dicom', f'{type(e).__name__}: {e}') from e
-    if not _looks_dicom(ds): raise DicomError(fn, 'not_dicom', 'no DICM prefix and no DICOM image elements')
+    if kind == 'bare' and not _looks_dicom(ds): raise DicomError(fn, 'not_dicom', 'no DICM prefix and no DICOM image elements')
     return _set_transfer_syntax(ds)
+
 
 # %% ../nbs/01_dicom.ipynb #4113255c
 _tag = lru_cache(None)(tag_for_keyword)
@@ -89,68 +110,195 @@ def tag_str(ds, kw) -> str:
     return v[0] if v else ''
 
 # %% ../nbs/01_dicom.ipynb #4cb3c0d7
-MAX_PIXELS = 4096 * 4096   # rows x cols x frames a file may declare (a CT slice is 512 x 512; 1024 x 1024 at most in practice)
+MAX_PIXELS = 4096 * 4096   # rows x cols of one frame (a CT slice is 512 x 512; 1024 x 1024 at most in practice)
+MAX_FRAMES = 4096          # frames of one file (an enhanced head CT has 30-600)
+ENHANCED_CT = {'1.2.840.10008.5.1.4.1.1.2.1': 'Enhanced CT', '1.2.840.10008.5.1.4.1.1.2.2': 'Legacy Converted Enhanced CT'}
+MEDIA_DIRECTORY = '1.2.840.10008.1.3.10'   # the SOP class of a DICOMDIR
 
 def _int(ds, kw, default):
     try: return int(ds.get(kw, default) or default)
     except (TypeError, ValueError): return default
 
+def n_frames(ds) -> int:
+    "NumberOfFrames of `ds` (1 when absent or not a positive number)."
+    f = tag_float(ds, 'NumberOfFrames', 1)
+    return int(f) if f is not None and np.isfinite(f) and f >= 1 else 1
+
+def _sop_class(ds) -> str:
+    return tag_str(ds, 'SOPClassUID') or tag_str(getattr(ds, 'file_meta', None) or DcmDataset(), 'MediaStorageSOPClassUID')
+
 def check_ct(ds, fn=None):
-    "Raise `DicomError` unless `ds` is a single-frame, greyscale, non-localiser CT image with pixel data, of a size under `MAX_PIXELS`."
-    fn = fn or _fn(ds)
+    "Raise `DicomError` unless `ds` is a greyscale, non-localiser CT image with pixel data (one frame, or an enhanced CT) of a size under the caps."
+    fn, sop = fn or _fn(ds), _sop_class(ds)
+    if sop == MEDIA_DIRECTORY or 'DirectoryRecordSequence' in ds: raise DicomError(fn, 'side_file', 'DICOMDIR: the index of a media folder, not an image')
     if 'PixelData' not in ds: raise DicomError(fn, 'no_pixels', 'no (7FE0,0010) Pixel Data element')
-    r, c, f = (_int(ds, k, d) for k, d in (('Rows', 0), ('Columns', 0), ('NumberOfFrames', 1)))
-    if r * c * max(f, 1) > MAX_PIXELS:   # from the header, before any decoder allocates it
-        raise DicomError(fn, 'too_large', f'{r} x {c} x {max(f, 1)} pixels declared, over the cap of {MAX_PIXELS} (rows x cols x frames)')
+    r, c, f = _int(ds, 'Rows', 0), _int(ds, 'Columns', 0), n_frames(ds)
+    if r * c > MAX_PIXELS or f > MAX_FRAMES:   # from the header, before any decoder allocates it
+        raise DicomError(fn, 'too_large', f'{r} x {c} pixels x {f} frames declared, over the cap of {MAX_PIXELS} pixels (rows x cols) per frame and {MAX_FRAMES} frames')
     mod = tag_str(ds, 'Modality')
     if mod and mod != 'CT': raise DicomError(fn, 'not_ct', f'modality {mod}')
     if int(ds.get('SamplesPerPixel', 1) or 1) != 1: raise DicomError(fn, 'color', f'{ds.SamplesPerPixel} samples per pixel')
-    if (nf := tag_float(ds, 'NumberOfFrames', 1)) > 1: raise DicomError(fn, 'multi_frame', f'{nf:.0f} frames')
+    if f > 1 and sop not in ENHANCED_CT:
+        name = _uid.UID(sop).name if sop else 'no SOP class'
+        raise DicomError(fn, 'multi_frame', f'{f} frames of {name}: only Enhanced CT and Legacy Converted Enhanced CT are read frame by frame')
     if 'LOCALIZER' in [t.upper() for t in tag_strs(ds, 'ImageType')]: raise DicomError(fn, 'localizer', 'ImageType LOCALIZER')
     return ds
+
+
+# %% ../nbs/01_dicom.ipynb #55568855
+FRAME_KEYWORDS = ('ImagePositionPatient', 'ImageOrientationPatient', 'RescaleSlope', 'RescaleIntercept', 'RescaleType',
+                  'WindowCenter', 'WindowWidth', 'PixelSpacing', 'SliceThickness', 'FrameType')
+
+def _group_items(ds, k):
+    "The functional-group items that apply to frame `k`: the shared ones, then the frame's own."
+    out = []
+    for kw, i in (('SharedFunctionalGroupsSequence', 0), ('PerFrameFunctionalGroupsSequence', k)):
+        seq = ds.get(kw)
+        if seq is not None and len(seq) > i: out.append(seq[i])
+    return out
+
+def frame_view(ds, k=0) -> DcmDataset:
+    "Frame `k` (0-based) of `ds` as a single-frame-like dataset: `ds` itself when it has no functional groups."
+    if 'PerFrameFunctionalGroupsSequence' not in ds and 'SharedFunctionalGroupsSequence' not in ds: return ds
+    v = DcmDataset(); v._dict = dict(ds._dict)   # a new element dict: the file's dataset is not changed
+    v.file_meta, v.filename, v.preamble = ds.file_meta, getattr(ds, 'filename', None), getattr(ds, 'preamble', None)
+    for item in _group_items(ds, k):
+        for macro in item:
+            if macro.VR != 'SQ' or not macro.value: continue
+            for el in macro.value[0]:
+                if el.keyword in FRAME_KEYWORDS: v[el.tag] = el
+    v.frame_index = k
+    return v
+
+
+# %% ../nbs/01_dicom.ipynb #5b0d8910
+_SOF = {*range(0xC0, 0xC4), *range(0xC5, 0xC8), *range(0xC9, 0xCC), *range(0xCD, 0xD0), 0xF7}   # JPEG frame headers; F7: JPEG-LS SOF55
+
+def _jpeg_size(b):
+    "(rows, cols) of a JPEG or JPEG-LS stream from its SOF marker segment, or None."
+    i = 2 if b[:2] == b'\xff\xd8' else None
+    while i is not None and i + 9 <= len(b):
+        if b[i] != 0xFF: return None
+        m = b[i + 1]
+        if m == 0xFF: i += 1; continue                                   # fill byte
+        if m in _SOF: return struct.unpack('>HH', b[i + 5:i + 9])
+        if m == 0x01 or 0xD0 <= m <= 0xD8: i += 2; continue               # markers without a length
+        i += 2 + struct.unpack('>H', b[i + 2:i + 4])[0]
+    return None
+
+def _j2k_size(b):
+    "(rows, cols) of a JPEG 2000 codestream (bare or inside JP2 boxes) from its SIZ segment, or None."
+    j = b.find(b'\xff\x4f\xff\x51', 0, 1 << 16)
+    if j < 0 or j + 24 > len(b): return None
+    xs, ys, xo, yo = struct.unpack('>IIII', b[j + 8:j + 24])
+    return ys - yo, xs - xo
+
+def _rle_ok(b, n_segments):
+    "An RLE frame's header: the expected number of segments, at increasing offsets inside the frame."
+    if len(b) < 64: return False
+    n, *offs = struct.unpack('<16I', b[:64])
+    offs = offs[:n]
+    return n == n_segments and offs[:1] == [64] and all(a < c for a, c in zip(offs, offs[1:])) and offs[-1] < len(b)
+
+_CODESTREAMS = {**dict.fromkeys(['1.2.840.10008.1.2.4.50', '1.2.840.10008.1.2.4.51', '1.2.840.10008.1.2.4.57', '1.2.840.10008.1.2.4.70',
+                                 '1.2.840.10008.1.2.4.80', '1.2.840.10008.1.2.4.81'], ('JPEG', _jpeg_size)),
+                **dict.fromkeys(['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.91', '1.2.840.10008.1.2.4.92', '1.2.840.10008.1.2.4.93',
+                                 '1.2.840.10008.1.2.4.201', '1.2.840.10008.1.2.4.202', '1.2.840.10008.1.2.4.203'], ('JPEG 2000', _j2k_size))}
+
+
+# %% ../nbs/01_dicom.ipynb #8cae81a8
+def check_encoded(ds, frame=0):
+    "Before decoding frame `frame` of compressed pixel data: its own size (JPEG SOF, JPEG-LS SOF55, JPEG 2000 SIZ, RLE segments) must be the header's, else `undecodable` with both."
+    ts = str(ds.file_meta.TransferSyntaxUID)
+    if not getattr(ds.file_meta.TransferSyntaxUID, 'is_encapsulated', False): return
+    r, c, fn = _int(ds, 'Rows', 0), _int(ds, 'Columns', 0), _fn(ds)
+    try: b = get_frame(ds.PixelData, frame, number_of_frames=n_frames(ds))
+    except Exception as e: raise DicomError(fn, 'undecodable', f'frame {frame + 1}: {type(e).__name__}: {e}') from e
+    if ts == _uid.RLELossless:
+        if not _rle_ok(b, _int(ds, 'BitsAllocated', 16) // 8 * _int(ds, 'SamplesPerPixel', 1)):
+            raise DicomError(fn, 'undecodable', f'frame {frame + 1}: an RLE header that does not fit {r} x {c} pixels')
+        return
+    if ts not in _CODESTREAMS: return
+    name, size_of = _CODESTREAMS[ts]
+    size = size_of(b)
+    if size is None: raise DicomError(fn, 'undecodable', f'frame {frame + 1}: no {name} frame header in the pixel data')
+    if tuple(size) != (r, c):
+        raise DicomError(fn, 'undecodable', f'frame {frame + 1}: the {name} codestream is {size[0]} x {size[1]} pixels, the header says {r} x {c}')
+
 
 # %% ../nbs/01_dicom.ipynb #b1ff9187
 _NATIVE_LE = (_uid.ExplicitVRLittleEndian, _uid.ImplicitVRLittleEndian)
 
-def native_pixels(ds):
-    "Stored values of uncompressed little-endian 16-bit single-frame data, straight from the bytes; None otherwise."
+def native_pixels(ds, frame=0):
+    "Stored values of frame `frame` of uncompressed little-endian 16-bit data, straight from the bytes; None otherwise."
     try:
         if ds.file_meta.TransferSyntaxUID not in _NATIVE_LE or ds.BitsAllocated != 16 or ds.get('SamplesPerPixel', 1) != 1: return None
         r, c, bs, signed = ds.Rows, ds.Columns, ds.BitsStored, ds.PixelRepresentation == 1
         buf = ds.PixelData
-        if ds.get('HighBit', bs - 1) != bs - 1 or len(buf) < r*c*2 or tag_float(ds, 'NumberOfFrames', 1) != 1: return None
+        if ds.get('HighBit', bs - 1) != bs - 1 or len(buf) < r*c*2*n_frames(ds) or not 0 <= frame < n_frames(ds): return None
     except Exception: return None
-    px = np.frombuffer(buf, '<i2' if signed else '<u2', count=r*c).reshape(r, c)
+    px = np.frombuffer(buf, '<i2' if signed else '<u2', count=r*c, offset=r*c*2*frame).reshape(r, c)
     if bs < 16: px = (px << (16 - bs)) >> (16 - bs) if signed else px & ((1 << bs) - 1)   # like pydicom: only BitsStored count
     return px
 
-def _raw_pixels(ds):
-    px = native_pixels(ds)
+def _raw_pixels(ds, frame=0):
+    "Stored values of one frame: decoded alone (pydicom's frame access), after `check_encoded`."
+    px = native_pixels(ds, frame)
     if px is not None: return px
+    check_encoded(ds, frame)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            return ds.pixel_array
+            return pixel_array(ds, index=frame) if n_frames(ds) > 1 else ds.pixel_array
     except Exception as e: raise DicomError(_fn(ds), 'undecodable', f'{type(e).__name__}: {e}') from e
 
 def _bad_intercept(ds, intercept):
     return int(ds.get('BitsStored', 16)) == 12 and int(ds.get('PixelRepresentation', 0)) == 0 and intercept > -100
 
+
 # %% ../nbs/01_dicom.ipynb #974abd30
-def dcm_hu(ds) -> tuple[np.ndarray, list[str]]:
-    "Hounsfield units (float32 HxW) of a single-frame CT dataset, and the quirks fixed or met."
+HU_LIMITS = (-65536., 65536.)   # 16-bit stored values with a sane rescale stay inside; the CT scale itself is -1024..3071 (extended: to ~30000)
+HU_CT = (-1200., 3100.)         # a CT slice of a body has some pixels in this range (air, tissue or bone)
+
+def _num(ds, kw, reason, fn):
+    "First value of numeric element `kw`: None when absent, `DicomError(reason)` when present and not a finite number."
+    s = tag_strs(ds, kw)
+    if not s: return None
+    try: v = float(s[0])
+    except ValueError: raise DicomError(fn, reason, f'{kw}={s[0]!r} is not a number') from None
+    if not np.isfinite(v): raise DicomError(fn, reason, f'{kw}={v}')
+    return v
+
+def rescale_of(ds, fn=None) -> tuple[float, float, list[str]]:
+    "RescaleSlope and RescaleIntercept of `ds` (1 and 0 when absent: quirk `no_rescale`); `bad_rescale` when not finite or the slope is not positive."
+    fn = fn or _fn(ds)
+    slope, icpt = _num(ds, 'RescaleSlope', 'bad_rescale', fn), _num(ds, 'RescaleIntercept', 'bad_rescale', fn)
+    if slope is not None and slope <= 0: raise DicomError(fn, 'bad_rescale', f'RescaleSlope={slope:g} (must be positive)')
+    return (1. if slope is None else slope), (0. if icpt is None else icpt), ['no_rescale'] if slope is None or icpt is None else []
+
+def check_hu(hu, slope, icpt, fn):
+    "`bad_rescale` when the HU of a slice cannot be CT: outside `HU_LIMITS`, or no pixel in `HU_CT`."
+    lo, hi = float(hu.min()), float(hu.max())
+    if not (np.isfinite(lo) and np.isfinite(hi)) or lo < HU_LIMITS[0] or hi > HU_LIMITS[1] or hi < HU_CT[0] or lo > HU_CT[1]:
+        raise DicomError(fn, 'bad_rescale', f'HU {lo:.4g}..{hi:.4g} after RescaleSlope={slope:g} RescaleIntercept={icpt:g} cannot be CT')
+
+
+# %% ../nbs/01_dicom.ipynb #9d6b0325
+def dcm_hu(ds, frame=0) -> tuple[np.ndarray, list[str]]:
+    "Hounsfield units (float32 HxW) of a CT slice (frame `frame` of an enhanced CT: pass its `frame_view`), and the quirks fixed or met."
     check_ct(ds)
-    px, quirks = _raw_pixels(ds).astype(np.float32), []
-    slope, icpt = tag_float(ds, 'RescaleSlope'), tag_float(ds, 'RescaleIntercept')
-    if slope is None or icpt is None: quirks.append('no_rescale')
-    slope, icpt = slope or 1., icpt or 0.
+    fn = _fn(ds)
+    slope, icpt, quirks = rescale_of(ds, fn)
+    px = _raw_pixels(ds, frame).astype(np.float32)
     if _bad_intercept(ds, icpt):
         px += 1000; px[px >= 4096] -= 4096; icpt = -1000.
         quirks.append('12bit_intercept')
     if tag_str(ds, 'PhotometricInterpretation') == 'MONOCHROME1': quirks.append('monochrome1')
     if slope != 1: px *= np.float32(slope)
     px += np.float32(icpt)
+    check_hu(px, slope, icpt, fn)
     return px, quirks
+
 
 # %% ../nbs/01_dicom.ipynb #7319de9c
 WINDOWS = {'brain': (40, 80), 'subdural': (80, 200), 'bone': (600, 2800)}
@@ -168,10 +316,11 @@ def window_image(hu, center, width) -> np.ndarray:
     return _scale(hu, *_bounds(center, width))
 
 def dcm_window(ds) -> tuple[float, float, list[str]]:
-    "The file's own window: first WindowCenter and WindowWidth, and the quirks met."
-    c, w = tag_floats(ds, 'WindowCenter'), tag_floats(ds, 'WindowWidth')
-    quirks = ['multi_window'] if len(c) > 1 or len(w) > 1 else []
-    c, w = (c or [None])[0], (w or [None])[0]
+    "The file's own window: first WindowCenter and WindowWidth, and the quirks met; `bad_window` when one is not a finite number inside `HU_LIMITS`."
+    quirks = ['multi_window'] if len(tag_strs(ds, 'WindowCenter')) > 1 or len(tag_strs(ds, 'WindowWidth')) > 1 else []
+    c, w = (_num(ds, kw, 'bad_window', _fn(ds)) for kw in ('WindowCenter', 'WindowWidth'))
+    for kw, v in (('WindowCenter', c), ('WindowWidth', w)):
+        if v is not None and not HU_LIMITS[0] <= v <= 2 * HU_LIMITS[1]: raise DicomError(_fn(ds), 'bad_window', f'{kw}={v:g}')
     if c is None or w is None or w <= 0: return (*WINDOWS['brain'], quirks + ['no_window'])
     return c, w, quirks
 

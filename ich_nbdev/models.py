@@ -9,7 +9,7 @@ import re, socket, datetime, contextlib, urllib.error, warnings
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 import torchvision, timm
-from .core import LABELS, N_CLASSES, atomic_write, to_plain
+from .core import LABELS, N_CLASSES, atomic_write, to_plain, BadFile
 
 # %% auto #0
 __all__ = ['ORIGINAL_LABELS', 'ORIGINAL_ARCHS', 'NARROW_ARCHS', 'DEMO_ARCH', 'FORMAT', 'RELEASE_SIZES', 'label_perm', 'ICHModel',
@@ -171,8 +171,8 @@ def model_splitter(model):
     return [[p for p in model.parameters() if id(p) not in head], list(model.head().parameters())]
 
 # %% ../nbs/05_models.ipynb #ba21ed00
-class CheckpointError(RuntimeError):
-    "A file that is not a usable checkpoint for the model at hand."
+class CheckpointError(BadFile, RuntimeError):
+    "A file that is not a usable checkpoint for the model at hand (one line naming it: a user error at the command line)."
 
 FORMAT = 'ich_nbdev.checkpoint'
 

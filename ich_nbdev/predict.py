@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_predict.ipynb #4c713a1c
 from __future__ import annotations
-import os, re, io, sys, time, json, shutil, hashlib, dataclasses, tempfile, zipfile, tarfile, contextlib, urllib.request, urllib.parse
+import os, re, io, sys, time, json, shutil, platform, hashlib, dataclasses, tempfile, zipfile, tarfile, contextlib, urllib.request, urllib.parse
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
@@ -20,12 +20,13 @@ from .submit import write_submission
 from . import saliency as sal
 
 # %% auto #0
-__all__ = ['LAYOUT_HELP', 'TTA', 'OTHER_WINDOWS', 'ARCHIVES', 'CNNSpec', 'release_models', 'work_models', 'find_models',
-           'find_sequence', 'load_folds', 'BatchSize', 'predict_views', 'n_views', 'cnn_predict', 'sequence_predict',
-           'per_slice_table', 'per_series_table', 'display_image', 'windows_sheet', 'select_slices', 'saliency_figures',
-           'ensemble_maps', 'store_size', 'check_predict_call', 'prepare_dicoms', 'run_cnns', 'write_tables',
-           'models_record', 'report_info', 'predict', 'predict_cli', 'sha256sum', 'place_checkpoints', 'fetch_models',
-           'download_cli']
+__all__ = ['LIMITS', 'LAYOUT_HELP', 'TTA', 'OTHER_WINDOWS', 'RESULTS', 'LOCK', 'JOURNAL', 'ARCHIVES', 'CNNSpec', 'release_models',
+           'work_models', 'find_models', 'find_sequence', 'load_folds', 'BatchSize', 'predict_views', 'n_views',
+           'cnn_predict', 'sequence_predict', 'per_slice_table', 'per_series_table', 'display_image', 'windows_sheet',
+           'select_slices', 'saliency_figures', 'ensemble_maps', 'OutputBusy', 'out_lock', 'new_stage',
+           'finish_publication', 'publish', 'check_out_dir', 'store_size', 'check_predict_call', 'NoSlices',
+           'prepare_dicoms', 'run_cnns', 'table_name', 'write_tables', 'models_record', 'report_info', 'qc_counts',
+           'qc_summary', 'predict', 'predict_cli', 'place_checkpoints', 'fetch_models', 'download_cli']
 
 # %% ../nbs/11_predict.ipynb #ad6e0e96
 @dataclass
@@ -59,22 +60,38 @@ def release_models(models_dir) -> list[CNNSpec]:
     return specs
 
 # %% ../nbs/11_predict.ipynb #bb970f33
+LIMITS = dict(size=(16, 4096), hidden=(1, 4096), drop=(0., .99))   # what a record may say (an absurd size would allocate without end)
+
+def _in_range(fn, k, v):
+    "`v` when a number inside `LIMITS[k]`, else a `BadFile` naming `fn`."
+    lo, hi = LIMITS[k]
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi: raise BadFile(f'{fn}: {k}={str(v)[:40]!r} is not a number in {lo}..{hi}')
+    return v
+
+def _record(fn) -> dict:
+    "JSON object of side file `fn`, else a `BadFile` naming it."
+    d = load_json(fn)
+    if not isinstance(d, dict): raise BadFile(f'{fn}: expected a JSON object, got {type(d).__name__}')
+    return d
+
 def _work_spec(sub) -> CNNSpec | None:
     files = _folds(sub, WD.cnn.best.fold_of)
     if not files: return None
     js = sub/WD.cnn.record(WD.cnn.best.fold_of(files[0]))
-    s = load_json(js).get('settings', {}) if js.exists() else {}
+    s = _record(js).get('settings', {}) if js.exists() else {}
+    if not isinstance(s, dict): raise BadFile(f'{js}: "settings" is not a JSON object')
     if not s.get('backbone'): s = dict(s, backbone=read_checkpoint(files[0])[1].get('arch'))
     m = _REL_DIR.match(sub.name)
     size = s.get('size') or (int(m['size']) if m else None)
     if not s['backbone'] or not size: raise CheckpointError(f'{sub}: cannot tell the backbone and image size (no {js.name}, no metadata)')
     mode = trained_mode(s.get('mode', 'context'), read_checkpoint(files[0])[1].get('version'))
-    return CNNSpec(sub.name, s['backbone'], int(size), files, 'work', mode)
+    return CNNSpec(sub.name, str(s['backbone']), int(_in_range(js, 'size', size)), files, 'work', mode)
 
 def work_models(models_dir) -> list[CNNSpec]:
     "Backbones trained by our CNN stage: `models_dir/cnn/<backbone>_<size>/fold<k>.pth`."
     d = Path(models_dir)/WD.cnn
     return [s for sub in sorted(p for p in d.iterdir() if p.is_dir()) if (s := _work_spec(sub))] if d.is_dir() else []
+
 
 # %% ../nbs/11_predict.ipynb #671ec213
 LAYOUT_HELP = ('expected the original release layout 2DNet/<arch>_<size>/model_epoch_best_<fold>.pth '
@@ -94,22 +111,27 @@ def find_sequence(models_dir, specs) -> dict | None:
     d = Path(models_dir)/WD.seq
     files = _folds(d, WD.seq.model.fold_of)
     if not files or not (d/WD.seq.scores).exists(): return None
-    sc = load_json(d/WD.seq.scores)
-    names, have = sc.get('names', []), {s.name for s in specs}
-    if not names or not set(names) <= have:
+    sc = _record(d/WD.seq.scores)
+    names, have, p = sc.get('names', []), {s.name for s in specs}, sc.get('params', {})
+    if not isinstance(names, list) or not isinstance(p, dict): raise BadFile(f'{d/WD.seq.scores}: "names" must be a list and "params" an object')
+    for k in ('hidden', 'drop'): _in_range(d/WD.seq.scores, k, p.get(k, 96 if k == 'hidden' else .5))
+    if not names or not set(map(str, names)) <= have:
         print(f'sequence model in {d} skipped: it needs feature models {names}, found {sorted(have)}')
         return None
-    return dict(names=names, params=sc.get('params', {}), files=files)
+    return dict(names=names, params=p, files=files)
+
 
 # %% ../nbs/11_predict.ipynb #9a9c79a8
 def load_folds(spec: CNNSpec, device='cpu') -> list[nn.Module]:
     "The fold models of `spec`, strictly loaded, in eval mode on `device`."
     models = []
     for fn in spec.files:
-        m = create_model(spec.arch, pretrained=False)
+        try: m = create_model(spec.arch, pretrained=False)
+        except Exception as e: raise CheckpointError(f'{fn}: its record names backbone {spec.arch!r}, which cannot be built ({type(e).__name__}: {str(e)[:120]})') from None
         load_checkpoint(m, fn, strict=True)
         models.append(m.to(device).eval())
     return models
+
 
 # %% ../nbs/11_predict.ipynb #ccefdd1f
 def _is_oom(e): return isinstance(e, torch.cuda.OutOfMemoryError) or 'out of memory' in str(e).lower()
@@ -176,29 +198,35 @@ def _rel_file(paths, root):
     return [os.path.relpath(p, root) if root and os.path.isabs(str(p)) else str(p) for p in paths]
 
 def per_slice_table(slices, final, cnn, root=None) -> pd.DataFrame:
-    "One row per slice: IDs, order (0-based `slice_idx`, DICOM InstanceNumber), SOPInstanceUID, file (relative to `root`), position, the final and the `cnn_` probabilities."
+    "One row per slice: IDs, order (0-based `slice_idx`, DICOM InstanceNumber, frame of a multi-frame file), SOPInstanceUID, file (relative to `root`), position, its series' `qc` flags, the final and the `cnn_` probabilities."
     df = pd.DataFrame(dict(image_id=slices.image_id.astype(str).values, study=slices.study_uid.astype(str).values,
                            series=slices.series_uid.astype(str).values, group_id=slices.group_id.astype(str).values,
                            slice_idx=slices.slice_idx.values, instance_number=_col(slices, 'instance_number', np.nan),
-                           sop_instance_uid=_col(slices, 'sop_uid'), file=_rel_file(_col(slices, 'path'), root),
-                           position=slices.position.values))
+                           sop_instance_uid=_col(slices, 'sop_uid'), frame=_col(slices, 'frame', 1), file=_rel_file(_col(slices, 'path'), root),
+                           position=slices.position.values, qc=_col(slices, 'qc', '')))
     for j, l in enumerate(LABELS): df[l] = final[:, j]
     for j, l in enumerate(LABELS): df[f'cnn_{l}'] = cnn[:, j]
     return df.sort_values(['group_id', 'slice_idx'], kind='stable').reset_index(drop=True)
 
+
 # %% ../nbs/11_predict.ipynb #47878824
-def per_series_table(per_slice, threshold=0.5) -> pd.DataFrame:
-    "Per series (group): slice count, max probability and flag per class, most suspicious slice."
+def _union(flags) -> str: return ','.join(sorted({f for s in flags for f in str(s).split(',') if f and f != 'nan'}))
+
+def per_series_table(per_slice, threshold=0.5, group_by='series') -> pd.DataFrame:
+    "One row per series (or study, `group_by='study'`: the max over its series, each series ordered and predicted on its own): slice count, qc flags, max probability and flag per class, the most suspicious slice and its series."
+    key = per_slice.group_id if group_by == 'series' else per_slice.study
     rows = []
-    for g, d in per_slice.groupby('group_id', sort=True):
+    for g, d in per_slice.groupby(key, sort=True):
         top = d.loc[d['any'].idxmax()]
-        r = dict(group_id=g, study_uid=d.study.iloc[0], series_uids=';'.join(sorted(d.series.unique())), n_slices=len(d))
+        r = dict(level=group_by, group_id=g, study_uid=d.study.iloc[0], series_uids=';'.join(sorted(d.series.unique())),
+                 groups=';'.join(sorted(d.group_id.unique())), n_series=d.group_id.nunique(), n_slices=len(d), qc=_union(d.get('qc', [])))
         r.update({f'max_{l}': float(d[l].max()) for l in LABELS})
         r.update({f'flag_{l}': 'yes' if d[l].max() >= threshold else 'no' for l in LABELS})
-        r.update(top_slice_idx=int(top.slice_idx), top_image_id=top.image_id, top_instance_number=top.get('instance_number', np.nan),
+        r.update(top_series=top.group_id, top_slice_idx=int(top.slice_idx), top_image_id=top.image_id, top_instance_number=top.get('instance_number', np.nan),
                  top_sop_instance_uid=top.get('sop_instance_uid', ''), top_file=top.get('file', ''))
         rows.append(r)
     return pd.DataFrame(rows)
+
 
 # %% ../nbs/11_predict.ipynb #0a14b5d3
 def _safe(s): return safe_name(s)   # UIDs differing in '/' vs '_' get different folders; '..' stays inside figures/
@@ -268,6 +296,67 @@ def ensemble_maps(members, store, rows, method, device='cpu') -> np.ndarray:
         ms.append((model, crop_resize(xm, size, .8), sal.crop_placer(H, W, .8)))
     return sal.ensemble_saliency(ms, cls=LABELS.index('any'), method=method)
 
+# %% ../nbs/11_predict.ipynb #33d29b40
+RESULTS = ('predictions.csv', 'predictions_per_slice.csv', 'predictions_per_series.csv', 'predictions_per_study.csv', WD.failures,
+           'report.html', 'run.json', 'figures', 'dicom')   # what a run publishes in OUT_DIR (its work dir is not a result)
+LOCK, JOURNAL = '.ich-predict.lock', '.publish.json'
+
+class OutputBusy(UsageError):
+    "Another ich-predict run holds the output folder."
+
+@contextlib.contextmanager
+def out_lock(out, wait=False):
+    "Hold OUT_DIR for one run: a second one is refused at once (`OutputBusy`, naming the first one's host and pid) or, with `wait`, waits."
+    import fcntl
+    fd = os.open(Path(out)/LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try: fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            who = os.pread(fd, 512, 0).decode(errors='replace').strip() or 'another process'
+            raise OutputBusy(f'{out}: another ich-predict run is writing it ({who}); wait for it to finish, or pass --wait') from None
+        os.ftruncate(fd, 0); os.pwrite(fd, f'pid {os.getpid()} on {platform.node()} since {time.strftime("%Y-%m-%d %H:%M:%S")}'.encode(), 0)
+        yield Path(out)
+    finally: os.close(fd)   # closing the file releases the lock, as a killed process does
+
+
+# %% ../nbs/11_predict.ipynb #76b9f6cc
+def new_stage(out) -> Path:
+    "A fresh staging folder inside OUT_DIR for one run's results."
+    d = Path(out)/f'.staging-{os.getpid()}-{os.urandom(3).hex()}'
+    d.mkdir()
+    return d
+
+def finish_publication(out):
+    "Complete the publication the journal of `out` records (each step idempotent: a kill at any point is finished by the next call); leftover staging and trash folders of dead runs removed."
+    out, j = Path(out), Path(out)/JOURNAL
+    if j.exists():
+        rec = load_json(j); stage, trash = out/rec['stage'], out/rec['trash']
+        trash.mkdir(exist_ok=True)
+        for n in rec['old']:   # a previous result: in OUT_DIR and not already this run's (moved in earlier, its staging copy gone)
+            if (out/n).exists() and (n not in rec['new'] or (stage/n).exists()): os.replace(out/n, trash/n)
+        for n in rec['new']:
+            if (stage/n).exists(): os.replace(stage/n, out/n)
+        j.unlink()
+    for d in [*out.glob('.staging-*'), *out.glob('.trash-*')]: shutil.rmtree(d, ignore_errors=True)
+
+def publish(stage, out):
+    "Replace the previous run's results in `out` by those written in `stage`, as one journalled step."
+    stage = Path(stage)
+    save_json(dict(stage=stage.name, trash=f'.trash-{stage.name}', new=sorted(p.name for p in stage.iterdir()), old=list(RESULTS)), Path(out)/JOURNAL)
+    finish_publication(out)
+
+
+# %% ../nbs/11_predict.ipynb #d8215373
+def check_out_dir(out, models_dir):
+    "Refuse an OUT_DIR that is a file, the models folder or inside it, or (inside) another run's work dir: publishing there would replace their files."
+    o, m = Path(out).resolve(), Path(models_dir).resolve()
+    if o.exists() and not o.is_dir(): raise UsageError(f'OUT_DIR {out} is a file, not a folder')
+    if o == m or m in o.parents: raise UsageError(f'OUT_DIR {out} is {"the" if o == m else "inside the"} models folder {m}: choose another OUT_DIR')
+    for p in [o, *o.parents]:
+        if (p/WD.stages).is_dir() or (p/WD.slices).is_file():
+            raise UsageError(f'OUT_DIR {out} is {"" if p == o else "inside "}the work dir {p} of another run: choose another OUT_DIR')
+
+
 # %% ../nbs/11_predict.ipynb #be7473dc
 class _Timer:
     def __init__(self): self.t = {}
@@ -290,21 +379,31 @@ def store_size(specs) -> int:
     return max([512] * any(s.source == 'release' for s in specs) + [256] + [s.size for s in specs])
 
 # %% ../nbs/11_predict.ipynb #7f23f7cc
-def check_predict_call(dicom_dir, tta='flip', saliency='none'):
+def check_predict_call(dicom_dir, tta='flip', saliency='none', group_by='series'):
     "Refuse a call that cannot run, before anything is read or written."
     if saliency not in ('none', *sal.SALIENCY_METHODS): raise ValueError(f'saliency must be none or one of {sal.SALIENCY_METHODS}')
+    if group_by not in ('series', 'study'): raise ValueError(f"group_by must be 'series' or 'study', not {group_by!r}")
     n_views(tta)
     if not Path(dicom_dir).is_dir(): raise FileNotFoundError(f'DICOM folder {dicom_dir} does not exist')
 
+
 # %% ../nbs/11_predict.ipynb #edbc8107
-def prepare_dicoms(dicom_dir, out, work, specs, group_by='series', n_workers=None, quiet=False, force=False) -> tuple:
-    "Preprocess `dicom_dir` into `work` at `store_size(specs)`; `(its plain-valued record, slices, store, failures)`, the failures also in OUT_DIR."
-    prep = preprocess(dicom_dir, work, group_by=group_by, n_workers=n_workers, size=store_size(specs), windows=ALL_WINDOWS,
-                      progress=not quiet, exclude=[out], force=force)   # brain window for the panels, any model input; our own outputs are not input
+class NoSlices(UsageError):
+    "A DICOM folder with no CT slice that can be predicted."
+
+def _breakdown(fails, n=4) -> str:
+    c = fails.reason.astype(str).str.split(':').str[0].value_counts()
+    return ', '.join(f'{k} {v}' for k, v in c.head(n).items()) + (', ...' if len(c) > n else '')
+
+def prepare_dicoms(dicom_dir, out, work, specs, group_by='series', n_workers=None, quiet=False, force=False, verify=False, stage=None) -> tuple:
+    "Preprocess `dicom_dir` into `work` (ich-predict's own unless the caller named it) at `store_size(specs)`; `(its plain-valued record, slices, store, failures)`, the failures also in `stage`."
+    prep = preprocess(dicom_dir, work, group_by=group_by, n_workers=n_workers, size=store_size(specs), windows=ALL_WINDOWS, progress=not quiet,
+                      exclude=[out], force=force, verify=verify, command='ich-predict', adopt=Path(work) == Path(out)/'work')   # our outputs are not input
     slices, store = load_slices(work), ImageStore(work)
-    fails = _failures(work, dicom_dir); save_df(fails, out/WD.failures)   # the same list as a work dir's (preprocess knows an output folder by it)
-    if not len(slices): raise RuntimeError(f'no usable CT slice in {dicom_dir}: see {out/WD.failures} ({len(fails)} files)')
+    fails = _failures(work, dicom_dir); save_df(fails, Path(stage or out)/WD.failures)
+    if not len(slices): raise NoSlices(f'no CT slice to predict in {dicom_dir}: {len(fails)} files not used' + (f' ({_breakdown(fails)})' if len(fails) else ''))
     return {k: v for k, v in (prep or {}).items() if isinstance(v, (int, float, str, bool))}, slices, store, fails
+
 
 # %% ../nbs/11_predict.ipynb #f468a27e
 def run_cnns(specs, store, tta='flip', bs=None, device='cpu', keep_first=False, quiet=False, tm=None) -> tuple[dict, list]:
@@ -320,19 +419,22 @@ def run_cnns(specs, store, tta='flip', bs=None, device='cpu', keep_first=False, 
     return outs, members
 
 # %% ../nbs/11_predict.ipynb #fc8f2264
-def write_tables(out, slices, final, cnn, dicom_dir, threshold=0.5) -> tuple[pd.DataFrame, pd.DataFrame]:
-    "Write the per-slice and per-series tables and the Kaggle CSV of a run; `(per_slice, per_series)`."
+def table_name(group_by='series') -> str: return f'predictions_per_{group_by}.csv'
+
+def write_tables(out, slices, final, cnn, dicom_dir, threshold=0.5, group_by='series') -> tuple[pd.DataFrame, pd.DataFrame]:
+    "Write the per-slice and per-series (per-study) tables and the Kaggle CSV of a run; `(per_slice, per_series)`."
     per_slice = per_slice_table(slices, final, cnn, Path(dicom_dir).resolve())
-    per_series = per_series_table(per_slice, threshold)
-    save_df(per_slice, Path(out)/'predictions_per_slice.csv'); save_df(per_series, Path(out)/'predictions_per_series.csv')
+    per_series = per_series_table(per_slice, threshold, group_by)
+    save_df(per_slice, Path(out)/'predictions_per_slice.csv'); save_df(per_series, Path(out)/table_name(group_by))
     write_submission(per_slice[['image_id', *LABELS]], Path(out)/'predictions.csv')
     return per_slice, per_series
 
+
 # %% ../nbs/11_predict.ipynb #4fd6b63a
-def _file_info(fn): return dict(path=str(fn), bytes=Path(fn).stat().st_size)
+def _file_info(fn): return dict(path=str(fn), bytes=Path(fn).stat().st_size, sha256=cached_sha256(fn))
 
 def models_record(specs, seq) -> dict:
-    "The models of a run as `run.json` lists them: every file with its size, and the sequence model's feature models."
+    "The models of a run as `run.json` lists them: every file with its size and SHA-256, and the sequence model's feature models."
     return dict(models=[dict(name=s.name, arch=s.arch, size=s.size, mode=s.mode, source=s.source, files=[_file_info(f) for f in s.files])
                         for s in specs],
                 sequence=None if seq is None else dict(names=seq['names'], files=[_file_info(f) for f in seq['files']]))
@@ -341,45 +443,88 @@ def report_info(rec, specs) -> dict:
     "The run summary at the top of the report, from the run record."
     o = rec['options']
     return {'models': ', '.join(f'{s.name} ({len(s.files)} folds, {s.size}px)' for s in specs),
-            'sequence model': 'yes' if rec['sequence'] else 'no', 'slices': rec['n_slices'], 'series': rec['n_series'],
-            'files not used': rec['n_failures'], 'saliency': o['saliency'], 'TTA': o['tta'], 'device': o['device']}
+            'sequence model': 'yes' if rec['sequence'] else 'no', 'slices': rec['n_slices'], rec['level'] if rec.get('level') else 'series': rec['n_series'],
+            'quality flags': qc_summary(rec.get('qc', {})), 'files not used': rec['n_failures'], 'saliency': o['saliency'], 'TTA': o['tta'], 'device': o['device']}
 
-# %% ../nbs/11_predict.ipynb #27d8c833
-def predict(dicom_dir, out_dir, models_dir, group_by='series', tta='flip', device='auto', batch_size='auto',
-            saliency='none', saliency_slices='top', threshold=0.5, size=None, n_top=3, work_dir=None,
-            report=True, n_workers=None, quiet=False, force=False) -> dict:
-    "Predict every slice of the DICOM files under `dicom_dir` with the models of `models_dir`; write OUT_DIR."
-    check_predict_call(dicom_dir, tta, saliency)
-    out, tm, dev = Path(out_dir), _Timer(), get_device(device)
-    specs = [dataclasses.replace(s, size=int(size)) if size else s for s in find_models(models_dir)]
-    out.mkdir(parents=True, exist_ok=True)   # after the checks: a wrong call leaves no empty folder
-    seq, work, bs = find_sequence(models_dir, specs), Path(work_dir or out/'work'), BatchSize(batch_size, dev)
-    with tm('preprocess'): prep, slices, store, fails = prepare_dicoms(dicom_dir, out, work, specs, group_by, n_workers, quiet, force)
+
+# %% ../nbs/11_predict.ipynb #2d80b8be
+def qc_counts(per_series, fails) -> dict:
+    "Series by quality flag (`flagged`) and files by refusal reason (`refused`: the series checks of preprocessing)."
+    flags = pd.Series([f for s in per_series.get('qc', pd.Series(dtype=str)).fillna('') for f in str(s).split(',') if f]).value_counts()
+    refused = fails.reason.astype(str).str.split(':').str[0]
+    refused = refused[refused.isin(['mixed_patients', 'too_small', 'not_axial', 'duplicate_position'])].value_counts()
+    return dict(flagged={k: int(v) for k, v in flags.items()}, refused={k: int(v) for k, v in refused.items()})
+
+def qc_summary(qc) -> str:
+    "One line of the quality checks: flags on predicted series, files refused."
+    f = ', '.join(f'{k} {v}' for k, v in qc.get('flagged', {}).items()) or 'none'
+    r = ', '.join(f'{k} {v}' for k, v in qc.get('refused', {}).items()) or 'none'
+    return f'flagged: {f}; files refused: {r}'
+
+
+# %% ../nbs/11_predict.ipynb #ed2e1855
+def _predict_into(stage, dicom_dir, out, work, models_dir, specs, group_by, tta, dev, batch_size, saliency, saliency_slices,
+                  threshold, size, n_top, report, n_workers, quiet, force, verify) -> dict:
+    "Every step of a run, its results written into `stage`; the run record."
+    tm, bs, seq, t0 = _Timer(), BatchSize(batch_size, dev), find_sequence(models_dir, specs), time.time()
+    with tm('preprocess'): prep, slices, store, fails = prepare_dicoms(dicom_dir, out, work, specs, group_by, n_workers, quiet, force, verify, stage)
     outs, members = run_cnns(specs, store, tta, bs, dev, saliency != 'none', quiet, tm)
     cnn = final = np.mean([o[0] for o in outs.values()], 0)
     if seq is not None:
         with tm('sequence'): final = sequence_predict(models_dir, seq, slices, outs, dev)
-    per_slice, per_series = write_tables(out, slices, final, cnn, dicom_dir, threshold)
+    per_slice, per_series = write_tables(stage, slices, final, cnn, dicom_dir, threshold, group_by)
     figs = {}
     if report:
         with tm('figures'):
             row_of = dict(zip(slices.image_id.astype(str), range(len(slices))))
-            figs = saliency_figures(out, store, per_slice, row_of, members, saliency, saliency_slices, n_top, threshold, device=dev, quiet=quiet)
-    rec = dict(dicom_dir=str(dicom_dir), out_dir=str(out), work_dir=str(work), models_dir=str(models_dir),
+            figs = saliency_figures(stage, store, per_slice, row_of, members, saliency, saliency_slices, n_top, threshold, device=dev, quiet=quiet)
+    rec = dict(dicom_dir=str(dicom_dir), out_dir=str(out), work_dir=str(work), models_dir=str(models_dir), command=' '.join(sys.argv), level=group_by,
                options=dict(group_by=group_by, tta=tta, device=str(dev), batch_size=str(batch_size), final_batch_size=bs.bs,
                             saliency=saliency, saliency_slices=saliency_slices, threshold=threshold, size=size),
-               **models_record(specs, seq), n_slices=len(slices), n_series=len(per_series), n_failures=len(fails),
-               n_flagged=int((per_series.flag_any == 'yes').sum()), preprocess=prep, env=env_info(), timings=tm.t)
-    if report: rec['report'] = str(sal.write_report(out, per_series, figs, report_info(rec, specs), threshold))
-    save_json(rec, out/'run.json')
+               **models_record(specs, seq), n_slices=len(slices), n_series=len(per_series), n_failures=len(fails), qc=qc_counts(per_series, fails),
+               n_flagged=int((per_series.flag_any == 'yes').sum()), preprocess=prep, env=env_info(), timings=tm.t,
+               started=time.strftime('%Y-%m-%dT%H:%M:%S%z', time.localtime(t0)))
+    if report: sal.write_report(stage, per_series, figs, report_info(rec, specs), threshold); rec['report'] = str(Path(out)/'report.html')
+    save_json(dict(rec, ended=time.strftime('%Y-%m-%dT%H:%M:%S%z')), Path(stage)/'run.json')
     return rec
 
+
+# %% ../nbs/11_predict.ipynb #27d8c833
+def predict(dicom_dir, out_dir, models_dir, group_by='series', tta='flip', device='auto', batch_size='auto',
+            saliency='none', saliency_slices='top', threshold=0.5, size=None, n_top=3, work_dir=None,
+            report=True, n_workers=None, quiet=False, force=False, wait=False, verify=False) -> dict:
+    "Predict every slice of the DICOM files under `dicom_dir` with the models of `models_dir`; publish the results in OUT_DIR as one unit."
+    check_predict_call(dicom_dir, tta, saliency, group_by)
+    out, dev = Path(out_dir), get_device(device)
+    specs = [dataclasses.replace(s, size=int(size)) if size else s for s in find_models(models_dir)]
+    check_out_dir(out, models_dir)
+    work = Path(work_dir or out/'work')
+    out.mkdir(parents=True, exist_ok=True)   # after the checks: a wrong call leaves no empty folder
+    with out_lock(out, wait):
+        finish_publication(out)   # a publication a kill interrupted: finished first
+        stage = new_stage(out)
+        try:
+            rec = _predict_into(stage, dicom_dir, out, work, models_dir, specs, group_by, tta, dev, batch_size, saliency, saliency_slices,
+                                threshold, size, n_top, report, n_workers, quiet, force, verify)
+            publish(stage, out)
+        finally: shutil.rmtree(stage, ignore_errors=True)
+    return rec
+
+
 # %% ../nbs/11_predict.ipynb #c86b9237
+def _check_cli(dicom_dir, models, tta, device):
+    "The command line's own checks, before any work: one line each."
+    if not models: raise UsageError('--models MODELS_DIR is required (see README: model layout)')
+    if not Path(dicom_dir).is_dir(): raise UsageError(f'DICOM folder {dicom_dir} does not exist')
+    try: n_views(tta)
+    except ValueError as e: raise UsageError(f'--tta: {e}') from None
+    if device == 'cuda' and not torch.cuda.is_available(): raise UsageError('--device cuda: torch sees no CUDA GPU on this machine (use --device auto or cpu)')
+
 @call_parse
 def predict_cli(dicom_dir:str,                                   # folder of DICOM files (searched recursively)
                 out_dir:str,                                     # where the outputs go (created)
                 models:str=None,                                 # models folder: 2DNet/ release layout and/or a work dir with cnn/, sequence/
-                group_by:Param('slices grouped into series by', str, choices=['series', 'study'])='series',
+                group_by:Param('rows of the summary table: series, or studies (the max over their series)', str, choices=['series', 'study'])='series',
                 tta:str='flip',                                  # test-time augmentation: none, flip, full, original (10 random views), or a number 1..10
                 device:Param('compute device', str, choices=['auto', 'cpu', 'cuda'])='auto',
                 batch_size:str='auto',                           # 'auto' or a number of slices per batch
@@ -387,32 +532,26 @@ def predict_cli(dicom_dir:str,                                   # folder of DIC
                 saliency_slices:Param('slices that get a panel', str, choices=['top', 'all'])='top',
                 threshold:float=0.5,                             # probability at which a series is flagged
                 size:int=None,                                   # override every backbone's input size (quick looks)
-                work_dir:str=None,                               # preprocessed work dir (default OUT_DIR/work)
+                work_dir:str=None,                               # preprocessed work dir (default OUT_DIR/work; another command's is refused)
                 workers:int=None,                                # preprocessing processes (default: all cores)
                 no_report:bool=False,                            # skip figures and report.html
+                force:bool=False,                                # preprocess every file again (and predict: always)
+                wait:bool=False,                                 # wait for another run into OUT_DIR to finish instead of stopping
+                verify:bool=False,                               # reuse a file's record only when its content hash matches too
                 n_workers:int=None,                              # old name of --workers
                 debug:bool=False):                               # show the traceback of an error
     "Predict intracranial hemorrhage on a folder of head CT DICOM files."
     import matplotlib; matplotlib.use('Agg')   # a command writes its figures to files: no window, whatever $DISPLAY says
-    with cli_errors('ich-predict', debug, made=[out_dir]):
-        if not models: raise UsageError('--models MODELS_DIR is required (see README: model layout)')
-        if not Path(dicom_dir).is_dir(): raise UsageError(f'DICOM folder {dicom_dir} does not exist')
-        try: n_views(tta)
-        except ValueError as e: raise UsageError(f'--tta: {e}') from None
-        if device == 'cuda' and not torch.cuda.is_available(): raise UsageError('--device cuda: torch sees no CUDA GPU on this machine (use --device auto or cpu)')
-        rec = predict(dicom_dir, out_dir, models, group_by, tta, device, batch_size, saliency, saliency_slices, threshold,
-                      size, work_dir=work_dir, report=not no_report, n_workers=workers if workers is not None else n_workers)
-    print(f"{rec['n_slices']} slices in {rec['n_series']} series ({rec['n_flagged']} flagged), "
-          f"{rec['n_failures']} files not used: {out_dir}")
+    with cli_errors('ich-predict', debug, made=[out_dir]), disk_full('ich-predict', out_dir):
+        _check_cli(dicom_dir, models, tta, device)
+        rec = predict(dicom_dir, out_dir, models, group_by, tta, device, batch_size, saliency, saliency_slices, threshold, size, work_dir=work_dir,
+                      report=not no_report, n_workers=workers if workers is not None else n_workers, force=force, wait=wait, verify=verify)
+    print(f"{rec['n_slices']} slices in {rec['n_series']} {group_by} ({rec['n_flagged']} flagged), {rec['n_failures']} files not used: {out_dir}")
+    print(f"quality checks: {qc_summary(rec['qc'])}")
+
 
 # %% ../nbs/11_predict.ipynb #11378b68
 ARCHIVES = ('.zip', '.tar', '.tar.gz', '.tgz', '.tar.bz2', '.tar.xz')
-
-def sha256sum(fn, bs=1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(fn, 'rb') as f:
-        while b := f.read(bs): h.update(b)
-    return h.hexdigest()
 
 # %% ../nbs/11_predict.ipynb #4d54dc4e
 def _fetch(src, dest_dir) -> Path:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_preprocess.ipynb #4adc8715
 from __future__ import annotations
-import os, re, time, errno, signal, threading, shutil, hashlib, warnings, contextlib, pickle
+import os, re, time, zlib, platform, errno, signal, threading, shutil, hashlib, warnings, contextlib, pickle
 from collections import OrderedDict
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor
@@ -18,57 +18,72 @@ from .core import *
 from .dicom import *
 
 # %% auto #0
-__all__ = ['SIDE_SUFFIXES', 'DEFAULT_WINDOWS', 'ALL_WINDOWS', 'CODEC', 'LEVEL', 'STORE_FORMAT', 'STAGE', 'TRANSIENT',
-           'SLICE_COLUMNS', 'DEMO_PREP', 'side_reason', 'scan_files', 'scan_dicom_dir', 'shard_of', 'shard_files',
-           'shard_tag', 'encode_image', 'decode_image', 'append_image', 'close_shards', 'read_image', 'tune_malloc',
-           'resize_stack', 'slice_record', 'read_slice', 'DiskFullError', 'process_file', 'image_id_of', 'split_of',
-           'order_slices', 'drop_duplicates', 'sop_uid_of', 'map_files', 'default_workers', 'preprocess', 'load_slices',
-           'data_dir', 'neighbour_rows', 'ImageStore', 'parse_windows', 'preprocess_cli']
+__all__ = ['SIDE_SUFFIXES', 'DEFAULT_WINDOWS', 'ALL_WINDOWS', 'CODEC', 'LEVEL', 'STORE_FORMAT', 'STAGE', 'LOSSY_SYNTAXES',
+           'TRANSIENT', 'ORIENT_TOL', 'MIN_SIDE', 'MAX_TILT', 'GAP_FACTOR', 'HEAD_WORDS', 'OTHER_WORDS', 'ORIGIN',
+           'SLICE_COLUMNS', 'DEMO_PREP', 'side_reason', 'content_hash', 'scan_files', 'scan_dicom_dir', 'shard_of',
+           'shard_files', 'shard_tag', 'StoreDamaged', 'encode_image', 'decode_image', 'append_image', 'close_shards',
+           'read_image', 'tune_malloc', 'resize_stack', 'slice_record', 'read_slices', 'read_slice', 'DiskFullError',
+           'process_file', 'image_id_of', 'image_ids', 'split_of', 'series_key', 'orientation_groups', 'order_slices',
+           'drop_duplicates', 'is_head', 'series_qc', 'WorkDirTaken', 'claim_work', 'sop_uid_of', 'map_files',
+           'default_workers', 'preprocess', 'load_slices', 'data_dir', 'neighbour_rows', 'ImageStore', 'parse_windows',
+           'preprocess_cli']
 
 # %% ../nbs/03_preprocess.ipynb #45acf337
 SIDE_SUFFIXES = {'.csv', '.json', '.parquet', '.txt', '.md', '.yaml', '.yml', '.html', '.xml', '.lock', '.tmp', '.py', '.ipynb'}
 
-def _is_side(p): return p.name.startswith('.') or p.suffix.lower() in SIDE_SUFFIXES
+def _is_side(p): return p.name.startswith('.') or p.suffix.lower() in SIDE_SUFFIXES or p.name.upper() == 'DICOMDIR'
 
-def side_reason(p) -> str: return f'side_file: skipped by its name ({Path(p).suffix or Path(p).name})'
+def side_reason(p) -> str:
+    p = Path(p)
+    if p.name.upper() == 'DICOMDIR': return 'side_file: a DICOMDIR (the index of a media folder, not an image)'
+    return f'side_file: skipped by its name ({p.suffix or p.name})'
+
 
 # %% ../nbs/03_preprocess.ipynb #73c79a75
 def _is_output(d) -> bool:
     "A work dir (stage markers) or an ich-predict output folder (run record next to its failure list)."
     return (d/WD.stages).is_dir() or ((d/'run.json').is_file() and (d/WD.failures).is_file())
 
-def _file_id(st) -> str: return f'{st.st_size}:{st.st_mtime_ns}:{st.st_ino}'
+def _file_id(st) -> str: return f'{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}'
 
 def _list_dir(d, seen_dirs, skipped) -> list:
     "The entries of folder `d` by name; none (and the reason in `skipped`) when it was scanned before or cannot be listed."
     try:
         st = os.stat(d)
         if (st.st_dev, st.st_ino) in seen_dirs:   # links are followed, each folder scanned once
-            skipped.append((str(d), f'symlink: folder already scanned as {seen_dirs[st.st_dev, st.st_ino]} (a link loop or a second link)')); return []
+            skipped.append((path_text(d), f'symlink: folder already scanned as {path_text(seen_dirs[st.st_dev, st.st_ino])} (a link loop or a second link)')); return []
         seen_dirs[st.st_dev, st.st_ino] = d
         return sorted(os.scandir(d), key=lambda e: e.name)
     except OSError as e:
-        skipped.append((str(d), f'unreadable: cannot list the folder ({type(e).__name__}: {e.strerror or e})')); return []
+        skipped.append((path_text(d), f'unreadable: cannot list the folder ({type(e).__name__}: {e.strerror or e})')); return []
 
 def _entry(e, p, exclude, skipped):
     "'dir' for a folder to scan, the `os.stat` of a regular file, else None (with the reason in `skipped`, unless `exclude`d)."
     try:
         if e.is_dir():
             if p.resolve() in exclude: return None
-            if e.name.startswith('.'): skipped.append((str(p), 'side_file: hidden folder, not scanned'))
-            elif _is_output(p): skipped.append((str(p), 'side_file: an ich_nbdev output folder, not scanned'))
+            if e.name.startswith('.'): skipped.append((path_text(p), 'side_file: hidden folder, not scanned'))
+            elif _is_output(p): skipped.append((path_text(p), 'side_file: an ich_nbdev output folder, not scanned'))
             else: return 'dir'
             return None
         if not e.is_file():
-            skipped.append((str(p), f'unreadable: broken symbolic link to {os.readlink(p)}' if e.is_symlink() else 'not_dicom: not a regular file'))
+            skipped.append((path_text(p), f'unreadable: broken symbolic link to {path_text(os.readlink(p))}' if e.is_symlink() else 'not_dicom: not a regular file'))
             return None
         return e.stat()
     except OSError as err:
-        skipped.append((str(p), f'unreadable: {type(err).__name__}: {err.strerror or err}')); return None
+        skipped.append((path_text(p), f'unreadable: {type(err).__name__}: {err.strerror or err}')); return None
+
 
 # %% ../nbs/03_preprocess.ipynb #0feacf78
-def scan_files(dicom_dir, exclude=()) -> dict:
-    "Walk `dicom_dir`: `files` (candidates, sorted), `side` (side files), `skipped` ([(path, reason)]: what could not be scanned), `ids` (path -> identity)."
+def content_hash(fn, bs=1 << 20) -> str:
+    "BLAKE2b of the bytes of file `fn` (16 hex digits)."
+    h = hashlib.blake2b(digest_size=8)
+    with open(fn, 'rb') as f:
+        while b := f.read(bs): h.update(b)
+    return h.hexdigest()
+
+def scan_files(dicom_dir, exclude=(), verify=False) -> dict:
+    "Walk `dicom_dir`: `files` (candidates, sorted), `side` (side files), `skipped` ([(path, reason)]: what could not be scanned), `ids` (path text -> identity; `verify`: with a hash of the content)."
     root = Path(dicom_dir)
     if not root.is_dir(): raise FileNotFoundError(f'{root}: not a folder')
     ex = {Path(e).resolve() for e in ([exclude] if isinstance(exclude, (str, Path)) else exclude or ()) if e}
@@ -81,12 +96,13 @@ def scan_files(dicom_dir, exclude=()) -> dict:
             if isinstance(st, str): subdirs.append(p); continue
             if st is None: continue
             if (st.st_dev, st.st_ino) in seen_files:   # a second link (or hard link) to a file: counted once
-                skipped.append((str(p), f'symlink: the same file as {seen_files[st.st_dev, st.st_ino]}')); continue
+                skipped.append((path_text(p), f'symlink: the same file as {path_text(seen_files[st.st_dev, st.st_ino])}')); continue
             seen_files[st.st_dev, st.st_ino] = p
-            files.append(p); ids[str(p)] = _file_id(st)
+            files.append(p); ids[path_text(p)] = _file_id(st) + (f':{content_hash(p)}' if verify and not _is_side(p) else '')
         stack.extend(reversed(subdirs))
     files = sorted(files)
     return dict(files=[f for f in files if not _is_side(f)], side=[f for f in files if _is_side(f)], skipped=sorted(skipped), ids=ids)
+
 
 # %% ../nbs/03_preprocess.ipynb #4932159f
 def scan_dicom_dir(dicom_dir, exclude=None) -> tuple[list[Path], list[Path]]:
@@ -99,12 +115,13 @@ def _rel_paths(files, root) -> list[str]:
     pre = str(Path(root)).rstrip(os.sep) + os.sep
     out = [str(f) for f in files]
     bad = next((f for f in out if not f.startswith(pre)), None)
-    if bad is not None: raise ValueError(f'{bad}: not under {root}')
+    if bad is not None: raise ValueError(f'{path_text(bad)}: not under {root}')
     return [f[len(pre):].replace(os.sep, '/') for f in out]
 
 def shard_of(rel, n_shards) -> int:
-    "Shard (0..n_shards-1) of the file at relative path `rel` (a hash of the path, not Python's salted `hash`)."
-    return int.from_bytes(hashlib.blake2b(str(rel).encode(), digest_size=8).digest(), 'little') % n_shards
+    "Shard (0..n_shards-1) of the file at relative path `rel` (a hash of the path's bytes, not Python's salted `hash`)."
+    return int.from_bytes(hashlib.blake2b(os.fsencode(str(rel)), digest_size=8).digest(), 'little') % n_shards
+
 
 # %% ../nbs/03_preprocess.ipynb #1272fafa
 def _check_shard(shard, n_shards) -> tuple[int, int]:
@@ -127,15 +144,22 @@ def shard_tag(shard=None, n_shards=1) -> str:
 DEFAULT_WINDOWS = ('dicom',)                              # the original's input, the cheapest store
 ALL_WINDOWS = ('dicom', 'brain', 'subdural', 'bone')       # both training inputs, and the brain window for display
 CODEC, LEVEL = 'zstd', 1
-STORE_FORMAT = 'shards-1'    # bump when the layout of images/ changes
+STORE_FORMAT = 'shards-2'    # bump when the layout of images/ or of the records changes (2: frames, checksums)
 STAGE = 'preprocess'
+
+class StoreDamaged(RuntimeError):
+    "Stored bytes that do not decode to the slice recorded: a damaged shard."
 
 def _codec(): return pa.Codec(CODEC, LEVEL)
 
 def encode_image(img) -> bytes: return _codec().compress(np.ascontiguousarray(img, np.uint8), asbytes=True)
 
-def decode_image(buf, shape) -> np.ndarray:
-    return np.frombuffer(pa.Codec(CODEC).decompress(buf, decompressed_size=int(np.prod(shape)), asbytes=True), np.uint8).reshape(shape)
+def decode_image(buf, shape, crc=None, where='') -> np.ndarray:
+    "The uint8 array of `shape` stored in `buf`; `StoreDamaged` (naming `where`) when its CRC-32 is not `crc` or it does not decode."
+    if crc is not None and zlib.crc32(buf) != int(crc): raise StoreDamaged(f'{where or "image"}: the stored bytes are damaged (checksum mismatch)')
+    try: return np.frombuffer(pa.Codec(CODEC).decompress(buf, decompressed_size=int(np.prod(shape)), asbytes=True), np.uint8).reshape(shape)
+    except (OSError, ValueError) as e: raise StoreDamaged(f'{where or "image"}: the stored bytes do not decode ({e})') from None
+
 
 # %% ../nbs/03_preprocess.ipynb #53765667
 _shard = {}   # (work, pid, tag) -> (name, file) of this process's open shard
@@ -181,15 +205,24 @@ def resize_stack(img, size) -> np.ndarray:
     return np.stack([np.asarray(Image.fromarray(c).resize((size, size), Image.BILINEAR)) for c in img])
 
 # %% ../nbs/03_preprocess.ipynb #86595aef
+LOSSY_SYNTAXES = {'1.2.840.10008.1.2.4.50', '1.2.840.10008.1.2.4.51', '1.2.840.10008.1.2.4.81', '1.2.840.10008.1.2.4.91', '1.2.840.10008.1.2.4.203'}
+
+def _lossy(ds) -> bool:
+    "Was the image lossy compressed, now or before (LossyImageCompression '01', or a lossy transfer syntax)?"
+    return tag_str(ds, 'LossyImageCompression') == '01' or str(getattr(ds.get('file_meta'), 'TransferSyntaxUID', '')) in LOSSY_SYNTAXES
+
 def slice_record(ds) -> dict:
-    "Header fields of one slice for the slice table."
+    "Header fields of one slice (or frame: pass its `frame_view`) for the slice table."
     pos, src = slice_position(ds)
-    f = lambda kw: tag_float(ds, kw, np.nan)
+    f, n, it = (lambda kw: tag_float(ds, kw, np.nan)), slice_normal(ds), tag_strs(ds, 'ImageType')
     return dict(sop_uid=tag_str(ds, 'SOPInstanceUID'), patient_id=tag_str(ds, 'PatientID'),
                 study_uid=tag_str(ds, 'StudyInstanceUID'), series_uid=tag_str(ds, 'SeriesInstanceUID'),
                 position=pos, order_source=src, slice_location=f('SliceLocation'), instance_number=f('InstanceNumber'),
                 rows=int(ds.Rows), cols=int(ds.Columns), pixel_spacing=f('PixelSpacing'), slice_thickness=f('SliceThickness'),
-                rescale_intercept=f('RescaleIntercept'), rescale_slope=f('RescaleSlope'))
+                rescale_intercept=f('RescaleIntercept'), rescale_slope=f('RescaleSlope'),
+                normal='' if n is None else ','.join(f'{x:.4f}' for x in n), image_type=(it[0].upper() if it else ''), lossy=_lossy(ds),
+                series_number=f('SeriesNumber'), body_part=tag_str(ds, 'BodyPartExamined'),
+                study_description=tag_str(ds, 'StudyDescription'), series_description=tag_str(ds, 'SeriesDescription'))
 
 @contextlib.contextmanager
 def _no_validation():
@@ -199,16 +232,33 @@ def _no_validation():
     try: yield
     finally: cfg.reading_validation_mode = old
 
-def read_slice(fn, windows=DEFAULT_WINDOWS, size=512) -> tuple[dict, np.ndarray]:
-    "Header record and uint8 C x size x size windowed image of one DICOM file (`DicomError` when unusable)."
+
+# %% ../nbs/03_preprocess.ipynb #1760dd0e
+def _frame(ds, k, windows, size):
+    "Record and image of frame `k` of `ds` (its `frame_view`)."
+    v = frame_view(ds, k)
+    hu, quirks = dcm_hu(v, k)
+    c, w, wq = dcm_window(v)
+    img = windowed(hu, windows, v)
+    if img.shape[1:] != (size, size): img, quirks = resize_stack(img, size), quirks + ['resized']
+    if ds.preamble is None: quirks.append('no_preamble')
+    return dict(slice_record(v), frame=k + 1, n_frames=n_frames(ds), window_center=c, window_width=w, quirks=','.join(quirks + wq)), img
+
+def read_slices(fn, windows=DEFAULT_WINDOWS, size=512):
+    "Header record and uint8 C x size x size windowed image of each slice of one DICOM file, one frame at a time (`DicomError` when unusable)."
     with _no_validation():
-        ds = read_dicom(fn)
-        hu, quirks = dcm_hu(ds)
-        c, w, wq = dcm_window(ds)
-        img = windowed(hu, windows, ds)
-        if img.shape[1:] != (size, size): img, quirks = resize_stack(img, size), quirks + ['resized']
-        if ds.preamble is None: quirks.append('no_preamble')
-        return dict(slice_record(ds), window_center=c, window_width=w, quirks=','.join(quirks + wq)), img
+        ds = check_ct(read_dicom(fn))
+        nf = n_frames(ds)
+        for k in range(nf):
+            try: yield _frame(ds, k, windows, size)
+            except DicomError as e:
+                if nf == 1: raise
+                raise DicomError(fn, e.reason, f'frame {k + 1} of {nf}: {e.detail}') from e
+
+def read_slice(fn, windows=DEFAULT_WINDOWS, size=512) -> tuple[dict, np.ndarray]:
+    "Record and image of a single-frame file (the first frame of an enhanced one)."
+    return next(read_slices(fn, windows, size))
+
 
 # %% ../nbs/03_preprocess.ipynb #6726d820
 TRANSIENT = ('unreadable', 'error', 'crashed')   # reasons that belong to the environment, not the file: retried on every run
@@ -218,17 +268,25 @@ class DiskFullError(OSError):
     "The disk (or quota) filled while the store or the tables were written: the run stops, nothing of it is trusted."
 
 def _failure(fn, reason, fid, transient=False):
-    return dict(path=str(fn), status='transient' if transient else 'failed', reason=reason, file_id=fid)
+    return [dict(path=path_text(fn), status='transient' if transient else 'failed', reason=reason, file_id=fid)]
 
-def process_file(fn, work, windows=DEFAULT_WINDOWS, size=512, tag='all') -> dict:
-    "Read, window and store one file; returns its record (`status` 'ok', 'failed' or 'transient'); raises only when the disk is full."
+def _encoded(fn, windows, size):
+    "Records and compressed images of every frame of `fn` (all or none: a bad frame fails the file)."
+    recs, bufs = [], []
+    for rec, img in read_slices(fn, windows, size): recs.append(rec); bufs.append(encode_image(img))
+    if recs and not recs[0]['sop_uid']:   # no SOPInstanceUID: the identity is the path and the content
+        key = hashlib.blake2b(os.fsencode(str(fn)) + content_hash(fn).encode(), digest_size=8).hexdigest()
+        for r in recs: r['content_key'] = key
+    return recs, bufs
+
+def process_file(fn, work, windows=DEFAULT_WINDOWS, size=512, tag='all') -> list[dict]:
+    "Read, window and store every slice (frame) of one file; its records (`status` 'ok', else one 'failed' or 'transient' record); raises only when the disk is full."
     try: fid = _file_id(os.stat(fn))
     except OSError as e: return _failure(fn, f'unreadable: {type(e).__name__}: {e}', '', True)
     try:
-        rec, img = read_slice(fn, windows, size)
-        buf = encode_image(img)
-        shard, off = append_image(work, buf, tag)
-        return dict(path=str(fn), status='ok', reason='', file_id=fid, shard=shard, offset=off, nbytes=len(buf), **rec)
+        recs, bufs = _encoded(fn, windows, size)
+        return [dict(path=path_text(fn), status='ok', reason='', file_id=fid, **dict(zip(('shard', 'offset'), append_image(work, b, tag))),
+                     nbytes=len(b), crc=zlib.crc32(b), **r) for r, b in zip(recs, bufs)]
     except DicomError as e: return _failure(fn, f'{e.reason}: {e.detail}', fid, e.reason in TRANSIENT)
     except OSError as e:
         if e.errno in _DISK_FULL: raise
@@ -236,19 +294,34 @@ def process_file(fn, work, windows=DEFAULT_WINDOWS, size=512, tag='all') -> dict
     except MemoryError as e: return _failure(fn, f'error: MemoryError: {e}', fid, True)
     except Exception as e: return _failure(fn, f'error: {type(e).__name__}: {e}', fid)
 
+
 # %% ../nbs/03_preprocess.ipynb #2ee9481e
 _KAGGLE_ID = re.compile(r'^ID_[0-9a-fA-F]+$')
 
-def image_id_of(path, sop_uid) -> str:
-    "Kaggle-style file stem (`ID_<hex>`), else `ID_` + SOPInstanceUID."
+def image_id_of(path, sop_uid, frame=1, n_frames=1, content_key='') -> str:
+    "Kaggle-style file stem (`ID_<hex>`), else `ID_` + SOPInstanceUID (+ `_f<frame>` in a multi-frame file; `nosop.<key>` without a UID)."
     stem = Path(path).stem
-    return stem if _KAGGLE_ID.match(stem) else f'ID_{sop_uid}'
+    if _KAGGLE_ID.match(stem) and n_frames <= 1: return stem
+    uid = sop_uid or f'nosop.{content_key}'
+    return f'ID_{uid}' if n_frames <= 1 else f'ID_{uid}_f{int(frame)}'
+
+def image_ids(df) -> list[str]:
+    "`image_id_of` of every record of `df` (frames and content keys where the records have them)."
+    col = lambda c, d: df[c].tolist() if c in df else [d] * len(df)
+    return [image_id_of(p, u, f, n, k) for p, u, f, n, k in zip(df.path, df.sop_uid.fillna(''), col('frame', 1), col('n_frames', 1),
+                                                                  [x if isinstance(x, str) else '' for x in col('content_key', '')])]
+
 
 # %% ../nbs/03_preprocess.ipynb #3bcd0b07
 def split_of(path) -> str:
     "'train'/'test' for files under the Kaggle stage folders, else ''."
     parts = Path(path).parts
     return 'train' if KAGGLE.train_dir in parts else 'test' if KAGGLE.test_dir in parts else ''
+
+def series_key(df) -> pd.Series:
+    "The series of each record: SeriesInstanceUID, else `<study>/unknown_series`."
+    study = df.study_uid.where(df.study_uid != '', 'unknown_study')
+    return df.series_uid.where(df.series_uid != '', study + '/unknown_series')
 
 def _order_group(g):
     "Position column and its source for one group (all slices from one source)."
@@ -257,65 +330,249 @@ def _order_group(g):
         if g[col].notna().all(): return g[col], col
     return pd.Series(np.arange(len(g), dtype=float), index=g.index), 'path'
 
+
+# %% ../nbs/03_preprocess.ipynb #0b0db308
+ORIENT_TOL = 5.   # degrees: slices of one series further apart than this are in different planes
+
+def _normal(s): return np.array([float(x) for x in s.split(',')]) if isinstance(s, str) and s else None
+
+def _plane_labels(normals, tol=ORIENT_TOL) -> dict:
+    "Plane number (0: the most frequent) of each distinct normal (strings, most frequent first; '' = none)."
+    planes, out, cos = [], {}, np.cos(np.radians(tol))
+    for s in normals:
+        n = _normal(s)
+        j = next((j for j, m in enumerate(planes) if (n is None and m is None) or (n is not None and m is not None and abs(n @ m) >= cos)), None)
+        if j is None: j = len(planes); planes.append(n)
+        out[s] = j
+    return out
+
+def orientation_groups(df, tol=ORIENT_TOL) -> pd.Series:
+    "Group of each record: its series, and `<series>#2`, `#3`... for its slices in another plane than the series' most frequent."
+    key = series_key(df)
+    if 'normal' not in df or not len(df): return key
+    key, norm = key.copy(), df.normal.fillna('')
+    multi = norm.groupby(key).nunique()
+    for s in multi.index[multi > 1]:
+        rows = key.index[key == s]
+        labels = _plane_labels(norm[rows].value_counts().index.tolist(), tol)
+        key[rows] = [s if labels[n] == 0 else f'{s}#{labels[n] + 1}' for n in norm[rows]]
+    return key
+
+
 # %% ../nbs/03_preprocess.ipynb #afb6003d
-def order_slices(ok, group_by='series') -> pd.DataFrame:
-    "Add image_id, split, group_id, slice_idx, n_slices; rows sorted by group then position."
-    if group_by not in ('series', 'study'): raise ValueError(f"group_by must be 'series' or 'study', not {group_by!r}")
-    df = ok.sort_values('path').reset_index(drop=True)
-    df['image_id'] = [image_id_of(p, u) for p, u in zip(df.path, df.sop_uid)]
-    df['split'] = df.path.map(split_of)
-    study = df.study_uid.where(df.study_uid != '', 'unknown_study')
-    series = df.series_uid.where(df.series_uid != '', study + '/unknown_series')
-    df['group_id'] = series if group_by == 'series' else study
-    if not len(df): df = df.assign(slice_idx=[], n_slices=[])
-    else:
-        # what `_order_group` picks for each group, for all groups at once: ipp, else a complete column, else the path order
-        every = lambda m: m.groupby(df.group_id).transform('all').to_numpy()
-        use = [every(df.order_source == 'ipp'), every(df.slice_location.notna()), every(df.instance_number.notna())]
-        cols = [df[c].to_numpy(np.float64) for c in ('position', 'slice_location', 'instance_number')]
-        df['position'] = np.select(use, cols, df.groupby('group_id').cumcount().to_numpy(np.float64))
-        df['order_source'] = np.select(use, ['ipp', 'slice_location', 'instance_number'], 'path')
-        df = df.sort_values(['group_id', 'position', 'instance_number', 'path'], kind='stable', ignore_index=True)
+def _number(df) -> pd.DataFrame:
+    "`slice_idx` and `n_slices` of rows sorted by group then position."
     df['slice_idx'] = df.groupby('group_id').cumcount()
     df['n_slices'] = df.groupby('group_id').image_id.transform('size')
     return df
+
+def order_slices(ok, group_by='series') -> pd.DataFrame:
+    "Add image_id, split, group_id (a series, or one plane of it), report_id (the series, or the study), slice_idx, n_slices; rows sorted by group then position."
+    if group_by not in ('series', 'study'): raise ValueError(f"group_by must be 'series' or 'study', not {group_by!r}")
+    df = ok.sort_values(['path', 'frame'] if 'frame' in ok else 'path').reset_index(drop=True)
+    if 'image_id' not in df: df['image_id'] = image_ids(df)
+    df['split'] = df.path.map(split_of)
+    df['group_id'] = orientation_groups(df).to_numpy()
+    df['report_id'] = df.group_id if group_by == 'series' else df.study_uid.where(df.study_uid != '', 'unknown_study')
+    if not len(df): return df.assign(slice_idx=[], n_slices=[])
+    # what `_order_group` picks for each group, for all groups at once: ipp, else a complete column, else the path order
+    every = lambda m: m.groupby(df.group_id).transform('all').to_numpy()
+    use = [every(df.order_source == 'ipp'), every(df.slice_location.notna()), every(df.instance_number.notna())]
+    cols = [df[c].to_numpy(np.float64) for c in ('position', 'slice_location', 'instance_number')]
+    df['position'] = np.select(use, cols, df.groupby('group_id').cumcount().to_numpy(np.float64))
+    df['order_source'] = np.select(use, ['ipp', 'slice_location', 'instance_number'], 'path')
+    keys = ['group_id', 'position', 'instance_number'] + (['frame'] if 'frame' in df else []) + ['path']
+    return _number(df.sort_values(keys, kind='stable', ignore_index=True))
 
 def drop_duplicates(df) -> tuple[pd.DataFrame, pd.DataFrame]:
     "Keep the first path of each image_id; the others become failures."
     by_path = df.sort_values('path')
     dup = df.index.isin(by_path.index[by_path.duplicated('image_id')])
-    first = df[~dup].set_index('image_id').path
+    first = df[~dup].drop_duplicates('image_id').set_index('image_id').path
     fails = pd.DataFrame(dict(path=df.path[dup], reason=[f'duplicate: same image_id as {first[i]}' for i in df.image_id[dup]]))
-    return df[~dup].reset_index(drop=True), fails
+    return df[~dup].reset_index(drop=True), fails.drop_duplicates()
+
+
+# %% ../nbs/03_preprocess.ipynb #fe9d84c2
+MIN_SIDE = 128     # pixels: a CT slice is 512 (256 at the least in practice); the models read 256-512
+MAX_TILT = 30.     # degrees from axial: head CT gantry tilts stay under it; beyond, a sagittal/coronal/oblique plane
+GAP_FACTOR = 1.5   # a step between neighbours over 1.5 x the series' median step is a gap
+HEAD_WORDS = ('HEAD', 'BRAIN', 'SKULL', 'CRAN', 'CEREB', 'NEURO', 'ENCEPH', 'KOPF', 'SCHAEDEL', 'SCHÄDEL', 'TETE', 'TÊTE', 'CABEZA')
+OTHER_WORDS = ('ABD', 'PANCREA', 'CHEST', 'THORAX', 'LUNG', 'PELVI', 'LIVER', 'KIDNEY', 'RENAL', 'SPINE', 'NECK', 'KNEE', 'HIP',
+               'SHOULDER', 'ANKLE', 'WRIST', 'EXTREMIT', 'CARDIAC', 'HEART', 'CORONARY', 'COLON', 'WHOLEBODY', 'BREAST', 'AORTA')
+
+def is_head(body_part='', *descriptions) -> bool | None:
+    "Does the header say head (True), another region (False) or nothing (None)? BodyPartExamined first, then the descriptions."
+    bp = str(body_part or '').upper()
+    if bp: return any(w in bp for w in HEAD_WORDS)
+    d = ' '.join(str(x or '') for x in descriptions).upper()
+    if any(w in d for w in HEAD_WORDS): return True
+    return False if any(re.search(rf'\b{w}', d) for w in OTHER_WORDS) else None
+
+def _tilt(normal) -> float:
+    "Degrees between the slice normal (a `normal` string) and the patient's z axis (nan without one)."
+    n = _normal(normal)
+    return np.nan if n is None else float(np.degrees(np.arccos(min(1., abs(n[2]) / max(np.linalg.norm(n), 1e-9)))))
+
+def _col(df, c, default): return df[c] if c in df else pd.Series(default, index=df.index)
+
+
+# %% ../nbs/03_preprocess.ipynb #4f375f1b
+def _refusals(df, min_side=MIN_SIDE) -> pd.Series:
+    "Why each row's series must not be predicted ('' = it may): mixed PatientIDs, images under `min_side` pixels, a plane over `MAX_TILT` from axial."
+    why, ser = pd.Series('', index=df.index, dtype=object), series_key(df)
+    pats = df.groupby(ser).patient_id.nunique()
+    for s in pats.index[pats > 1]:
+        n = df.patient_id[ser == s].value_counts()
+        why[ser == s] = f'mixed_patients: series {s} holds {len(n)} PatientIDs: ' + ', '.join(f'{p!r} ({c} slices)' for p, c in n.items())
+    g, at = df.groupby('group_id'), df.groupby('group_id').indices
+    side, tilt = np.minimum(g.rows.min(), g.cols.min()), g.normal.first().map(_tilt) if 'normal' in df else pd.Series(dtype=float)
+    for gid in side.index[side < min_side]:
+        r = df.iloc[at[gid][0]]
+        why.iloc[at[gid]] = why.iloc[at[gid]].where(why.iloc[at[gid]] != '', f'too_small: series {gid} has images of {r.rows} x {r.cols} '
+                                                    f'pixels, under the minimum of {min_side} (a CT slice is 512)')
+    for gid in tilt.index[tilt > MAX_TILT]:
+        why.iloc[at[gid]] = why.iloc[at[gid]].where(why.iloc[at[gid]] != '', f'not_axial: series {gid} is {tilt[gid]:.0f} degrees from '
+                                                    f'axial (over {MAX_TILT:.0f}: a sagittal, coronal or oblique plane); the models read axial slices')
+    return why
+
+
+# %% ../nbs/03_preprocess.ipynb #2d21900d
+def _position_duplicates(df) -> pd.Series:
+    "For each row that is a second instance at its group's position, the path kept there ('' otherwise): ORIGINAL over DERIVED, lossless over lossy, then the lower InstanceNumber, then the path."
+    kinds = _col(df, 'image_type', '').map(lambda t: 0 if t == 'ORIGINAL' else 1 if t == '' else 2)
+    d = pd.DataFrame(dict(g=df.group_id, z=df.position.round(2), k=kinds, lossy=_col(df, 'lossy', False).astype(bool),
+                          n=df.instance_number, p=df.path, f=_col(df, 'frame', 1)))
+    d = d[df.order_source.isin(['ipp', 'slice_location'])].sort_values(['g', 'z', 'k', 'lossy', 'n', 'p', 'f'])
+    second = d.duplicated(['g', 'z'])
+    kept = d[~second].set_index(['g', 'z']).p
+    out = pd.Series('', index=df.index, dtype=object)
+    out[d.index[second]] = [kept[g, z] for g, z in zip(d.g[second], d.z[second])]
+    return out
+
+def _gaps(df) -> pd.Series:
+    "Groups (ordered by a position) with a step between neighbours over `GAP_FACTOR` x their median step."
+    step = df.position.diff().where(df.group_id.eq(df.group_id.shift()))
+    g = step.groupby(df.group_id)
+    ok = df.order_source.isin(['ipp', 'slice_location']).groupby(df.group_id).all() & (g.count() >= 2)
+    return ok & (g.max() > GAP_FACTOR * g.median()) & (g.median() > 0)
+
+
+# %% ../nbs/03_preprocess.ipynb #6c91b526
+def _not_head(df) -> pd.Series:
+    "Groups whose header names another body region than the head (`is_head` False on the group's first slice)."
+    first = pd.DataFrame({c: _col(df, c, '') for c in ('body_part', 'study_description', 'series_description')}).groupby(df.group_id).first()
+    return pd.Series([is_head(*t) is False for t in first.itertuples(index=False)], index=first.index, dtype=bool)
+
+def _flags(df) -> pd.Series:
+    "The qc flags of each row's group, comma-joined ('' when none)."
+    g = df.groupby('group_id')
+    per_group = {'mixed_orientation': _col(df, 'mixed_orientation', False).groupby(df.group_id).any(),
+                 'single_slice': g.size() == 1, 'gap': _gaps(df),
+                 'no_position': df.order_source.isin(['instance_number', 'path']).groupby(df.group_id).all(),
+                 'not_head': _not_head(df)}
+    if 'duplicate_position' in df: per_group['duplicate_position'] = df.duplicate_position.groupby(df.group_id).any()
+    names = pd.Series('', index=g.size().index, dtype=object)
+    for flag, hit in per_group.items(): names = names.where(~hit.reindex(names.index, fill_value=False), names + ',' + flag)
+    return df.group_id.map(names.str.strip(','))
+
+def series_qc(df, min_side=MIN_SIDE) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "Ordered slices -> (the slices to predict with their series' `qc` flags, failure rows of the refused series and of second instances at one position)."
+    df = df.assign(mixed_orientation=df.groupby(series_key(df)).group_id.transform('nunique').gt(1))   # before a plane is refused
+    why = _refusals(df, min_side)
+    refused, df = pd.DataFrame(dict(path=df.path[why != ''], reason=why[why != ''])), df[why == ''].reset_index(drop=True)
+    dup = _position_duplicates(df)
+    drop = (dup != '') & (df.split == '')   # the Kaggle layout keeps both (every slice is scored): flagged only
+    reasons = [f'duplicate_position: the same position as {k} in series {gid}, kept by the rule ORIGINAL over DERIVED, lossless over lossy'
+               for k, gid in zip(dup[drop], df.group_id[drop])]
+    refused = pd.concat([refused, pd.DataFrame(dict(path=df.path[drop], reason=reasons))], ignore_index=True)
+    df = _number(df.assign(duplicate_position=df.group_id.isin(df.group_id[dup != '']))[~drop].reset_index(drop=True))
+    return df.assign(qc=_flags(df)).drop(columns=['duplicate_position', 'mixed_orientation']), refused.drop_duplicates().reset_index(drop=True)
+
 
 # %% ../nbs/03_preprocess.ipynb #9fe65aa2
 _PARTS = '.preprocess'
 
-def _params(dicom_dir, group_by, size, windows):
-    return dict(dicom_dir=str(Path(dicom_dir).resolve()), group_by=group_by, size=int(size),
+def _params(dicom_dir, group_by, size, windows, min_side=MIN_SIDE):
+    return dict(dicom_dir=str(Path(dicom_dir).resolve()), group_by=group_by, size=int(size), min_side=int(min_side),
                 windows=[w if isinstance(w, str) else list(w) for w in windows], codec=f'{CODEC}-{LEVEL}', store=STORE_FORMAT)
 
-def _check_store(work, params):
-    "Start a fresh store (and record parts) when the stored images were made with another size, windows or codec."
+def _check_store(work, params, fresh=False):
+    "Start a fresh store (and record parts) when asked (`fresh`: --force) or when the stored images were made with another size, windows or codec."
     meta_fn, meta = Path(work)/WD.images/WD.images.meta, {k: params[k] for k in ('size', 'windows', 'codec', 'store')}
-    if meta_fn.exists() and load_json(meta_fn) != meta:
-        warnings.warn(f'{work}: image store made with {load_json(meta_fn)}, now {meta}: rebuilding it')
+    if meta_fn.exists() and (fresh or load_json(meta_fn) != meta):
+        if not fresh: warnings.warn(f'{work}: image store made with {load_json(meta_fn)}, now {meta}: rebuilding it')
         for d in (WD.images, _PARTS): shutil.rmtree(Path(work)/d, ignore_errors=True)
     if not meta_fn.exists(): save_json(meta, wpath(work, WD.images, WD.images.meta))
 
+def _part_files(work) -> list[Path]: return sorted((Path(work)/_PARTS).glob('part-*.parquet'))
+
+def _next_part(work) -> int:
+    "Number of the next record part: after every part there is (parts removed as damaged leave gaps)."
+    return 1 + max([int(m.group(1)) for f in _part_files(work) if (m := re.match(r'part-(\d+)-', f.name))], default=-1)
+
+def _read_parts(work) -> pd.DataFrame:
+    "Every record part of `work` with its number (`_part`); a damaged part is removed with a warning naming it: its files are read again."
+    dfs = []
+    for f in _part_files(work):
+        try: dfs.append(pd.read_parquet(f).assign(_part=int(f.name.split('-')[1])))
+        except Exception as e:
+            warnings.warn(f'{f}: damaged record part ({type(e).__name__}); removed: its files are read again')
+            f.unlink(missing_ok=True)
+    return pd.concat(dfs, ignore_index=True) if dfs else pd.DataFrame()
+
+
+# %% ../nbs/03_preprocess.ipynb #e47719d2
+ORIGIN = '.origin.json'   # in a work dir: the command and the DICOM folder it was made for
+
+class WorkDirTaken(UsageError):
+    "A work dir made by another command or from another DICOM folder: refused, never rewritten."
+
+def _legacy_folder(work):
+    "The DICOM folder a work dir made before origins were recorded says it read (its summary), or None."
+    try: return load_json(Path(work)/WD.summary).get('dicom_dir')
+    except (OSError, ValueError): return None
+
+def claim_work(work, dicom_dir, command='preprocess', adopt=False):
+    "Check (or record, the first time) that `work` is `command`'s work dir for `dicom_dir`; refuse the DICOM folder itself, a folder inside it, or another run's work dir. `adopt`: the caller's own default folder."
+    work, root = Path(work).resolve(), Path(dicom_dir).resolve()
+    if work == root or root in work.parents:
+        raise UsageError(f'work dir {work} is {"the" if work == root else "inside the"} DICOM folder {root}: its own files would be read as input; choose a work dir outside it')
+    fn, mine = work/ORIGIN, dict(command=command, dicom_dir=str(root))
+    if fn.exists(): theirs = load_json(fn)
+    elif not any((work/n).exists() for n in (WD.slices, WD.stages, WD.images, _PARTS)) or adopt: theirs = mine
+    elif command == 'preprocess' and _legacy_folder(work) in (None, str(root)): theirs = mine   # our own stage's folder from before origins
+    else: theirs = dict(command='an earlier run that recorded no command', dicom_dir=_legacy_folder(work) or 'an unknown folder')
+    if {k: theirs.get(k) for k in mine} != mine:
+        raise WorkDirTaken(f'work dir {work} holds the work of {theirs.get("command")} on {theirs.get("dicom_dir")}; this {command} run reads {root}. '
+                           'Use another work dir (nothing in it was changed)')
+    if not fn.exists(): save_json(dict(mine, host=platform.node()), wpath(work, ORIGIN))
+    return work
+
+
+# %% ../nbs/03_preprocess.ipynb #d0f5aef1
+def _shard_sizes(work) -> dict: return {f.name: f.stat().st_size for f in (Path(work)/WD.images).glob('shard-*.bin')}
+
+def _intact(df, sizes, work) -> np.ndarray:
+    "Records whose stored bytes are all there (failures: always); a shard cut short is named in a warning."
+    if 'shard' not in df or not len(df): return np.ones(len(df), bool)
+    ok = df.status.values == 'ok' if 'status' in df else np.ones(len(df), bool)
+    have = ~ok | (df.shard.map(sizes).fillna(-1).to_numpy() >= (df.offset + df.nbytes).to_numpy())
+    for sh in sorted(set(df.shard[~have])): warnings.warn(f'{Path(work)/WD.images/sh}: shard cut short; the files of its missing images are read again')
+    return have
+
 def _load_parts(work, files, ids=None) -> pd.DataFrame:
-    "Records saved by earlier runs, for files still in the scan, of the same file (`ids`: path -> identity) and (when ok) with their image present."
-    fns = sorted((Path(work)/_PARTS).glob('part-*.parquet'))
-    if not fns: return pd.DataFrame()
-    df = pd.concat([pd.read_parquet(f) for f in fns], ignore_index=True)
-    df = df[df.path.isin(set(map(str, files)))]
+    "Records of earlier runs for files still in the scan: the latest part's of each file, of the same file (`ids`: path text -> identity), with every image present."
+    df = _read_parts(work)
+    if df.empty: return df
+    df = df[df.path.isin(set(map(path_text, files)))]
     if ids is not None:   # a record of another file under the same name (re-exported, replaced) is not this file's
         df = df[df.file_id.values == df.path.map(ids).values] if 'file_id' in df else df.iloc[:0]
-    if 'shard' in df:
-        sizes = {f.name: f.stat().st_size for f in (Path(work)/WD.images).glob('shard-*.bin')}
-        have = [(s != 'ok') or sizes.get(sh, -1) >= o + n for s, sh, o, n in zip(df.status, df.shard, df.offset, df.nbytes)]
-        df = df[have]
-    return df.drop_duplicates('path', keep='last')
+    df = df[df._part.values == df.groupby('path')._part.transform('max').values]   # a file read again: its old records superseded
+    df = df.drop_duplicates(['path', 'frame'] if 'frame' in df else 'path', keep='last')
+    bad = set(df.path[~_intact(df, _shard_sizes(work), work)])
+    return df[~df.path.isin(bad)].drop(columns='_part').reset_index(drop=True)
+
 
 # %% ../nbs/03_preprocess.ipynb #fdbe3220
 def sop_uid_of(fn) -> str | None:
@@ -327,17 +584,32 @@ def sop_uid_of(fn) -> str | None:
     except Exception: return None
 
 # %% ../nbs/03_preprocess.ipynb #ba341a4b
-def _reusable(work, files, ids, n_workers) -> pd.DataFrame:
-    "Records of earlier runs to reuse: the same file (identity, and for slices the SOPInstanceUID read again), not a transient failure."
+def _damaged(work, df) -> np.ndarray:
+    "Records whose stored bytes no longer match their checksum (`--verify`), each damaged shard named in a warning."
+    bad, fds = np.zeros(len(df), bool), {}
+    try:
+        for i, (sh, o, n, c) in enumerate(zip(df.shard, df.offset, df.nbytes, df.crc)):
+            if sh not in fds: fds[sh] = os.open(Path(work)/WD.images/sh, os.O_RDONLY)
+            bad[i] = zlib.crc32(os.pread(fds[sh], int(n), int(o))) != int(c)
+    finally:
+        for fd in fds.values(): os.close(fd)
+    for sh in sorted(set(df.shard[bad])): warnings.warn(f'{Path(work)/WD.images/sh}: damaged shard (checksum mismatch); the files of its damaged images are read again')
+    return bad
+
+def _reusable(work, files, ids, n_workers, verify=False) -> pd.DataFrame:
+    "Records of earlier runs to reuse: the same file (identity, and for slices the SOPInstanceUID read again), not a transient failure; `verify`: stored bytes checked too."
     df = _load_parts(work, files, ids)
     if df.empty: return pd.DataFrame(columns=['path', 'status'])
     df = df[df.status != 'transient']
     ok = (df.status == 'ok').values
     if ok.any():
-        uids = list(map_files(sop_uid_of, df.path[ok].tolist(), min(n_workers, int(ok.sum()) // 256)))
-        same = np.ones(len(df), bool); same[ok] = np.array([u == s for u, s in zip(uids, df.sop_uid[ok])], bool)
-        df = df[same]
+        first = df[ok].drop_duplicates('path')
+        uids = dict(zip(first.path, map_files(sop_uid_of, [text_path(p) for p in first.path], min(n_workers, len(first) // 256))))
+        same = np.ones(len(df), bool); same[ok] = [uids[p] == s for p, s in zip(df.path[ok], df.sop_uid[ok])]
+        if verify: same[ok] &= ~_damaged(work, df[ok])
+        df = df[~df.path.isin(set(df.path[~same]))]
     return df
+
 
 # %% ../nbs/03_preprocess.ipynb #47687331
 def _die_with_parent(parent):
@@ -360,7 +632,7 @@ def _isolated(f, fn):
     "`f(fn)` in a process of its own: if that process dies, a (transient) failure record."
     try:
         with _pool(1) as ex: return ex.submit(f, fn).result()
-    except BrokenProcessPool: return dict(path=str(fn), status='transient', reason='crashed: the reading process died', file_id='')
+    except BrokenProcessPool: return dict(path=path_text(fn), status='transient', reason='crashed: the reading process died', file_id='')
 
 def map_files(f, files, n_workers=0):
     "Records `f(fn)` for `files`, in order, in `n_workers` processes; a file that kills its process becomes a failure."
@@ -381,55 +653,74 @@ def _run_files(todo, work, windows, size, n_workers, flush_every, progress, tag=
     from functools import partial
     from fastprogress.fastprogress import progress_bar
     f, recs = partial(process_file, work=work, windows=windows, size=size, tag=tag), []
-    n0 = len(list((Path(work)/_PARTS).glob('part-*.parquet')))   # later calls sort after earlier ones
-    me = f'{tag}-{os.getpid()}-{os.urandom(4).hex()}'
+    n0, me = _next_part(work), f'{tag}-{os.getpid()}-{os.urandom(4).hex()}'   # later calls sort after earlier ones
     def flush():
         nonlocal n0
         if recs: save_df(pd.DataFrame(recs), wpath(work, _PARTS, f'part-{n0:06d}-{me}.parquet')); n0 += 1; recs.clear()
-    it = map_files(f, todo, n_workers)
+    it, n = map_files(f, todo, n_workers), 0
     if progress and todo: it = progress_bar(it, total=len(todo))
     try:
         for r in it:
-            recs.append(r)
-            if len(recs) >= flush_every: flush()
+            recs.extend(r if isinstance(r, list) else [r]); n += 1
+            if n % flush_every == 0: flush()
     finally: close_shards(); flush()
+
+def _compact(work, recs, parts_read, t0):
+    "After the merge: the records in use in one part (the parts read are removed), and no shard that none of them points at (one written since `t0`, by a shard job still running, is kept)."
+    if len(recs): save_df(recs, wpath(work, _PARTS, f'part-{_next_part(work):06d}-merged-{os.getpid()}-{os.urandom(4).hex()}.parquet'))
+    for f in parts_read: Path(f).unlink(missing_ok=True)
+    used = set(recs.shard.dropna()) if 'shard' in recs else set()
+    for f in (Path(work)/WD.images).glob('shard-*.bin'):
+        if f.name not in used and f.stat().st_mtime < t0: f.unlink(missing_ok=True)
+
 
 # %% ../nbs/03_preprocess.ipynb #7fa119f3
 def _summary(files, side, slices, fails, params, dt, n_new, n_reused=0, n_retry=0):
     q = pd.Series([x for qs in slices.quirks for x in qs.split(',') if x]).value_counts()
     reasons = fails.reason.str.split(':').str[0].value_counts() if len(fails) else pd.Series(dtype=int)
+    flags = pd.Series([x for qs in slices.drop_duplicates('group_id').qc for x in qs.split(',') if x]).value_counts()
     return dict(files=len(files), side_files_skipped=len(side), slices=len(slices), failures=len(fails),
                 groups=int(slices.group_id.nunique()), series=int(slices.series_uid.nunique()),
                 studies=int(slices.study_uid.nunique()), patients=int(slices.patient_id.nunique()),
                 splits={k: int(v) for k, v in slices.split.value_counts().items()},
                 failures_by_reason={k: int(v) for k, v in reasons.items()},
+                series_by_qc={k: int(v) for k, v in flags.items()},
                 quirks={k: int(v) for k, v in q.items()},
                 order_sources={k: int(v) for k, v in slices.order_source.value_counts().items()},
                 files_processed_this_run=n_new, files_reused=n_reused, failures_retried_next_run=n_retry,
                 seconds=round(dt, 2), **params)
 
-SLICE_COLUMNS = ['image_id', 'split', 'group_id', 'slice_idx', 'n_slices', 'position', 'order_source', 'patient_id',
-                 'study_uid', 'series_uid', 'sop_uid', 'window_center', 'window_width', 'rows', 'cols', 'quirks', 'path', 'shard', 'offset', 'nbytes',
-                 'slice_location', 'instance_number', 'pixel_spacing', 'slice_thickness', 'rescale_intercept', 'rescale_slope']
 
-def _tables(recs, group_by):
-    "Slice table and failure table from the records (duplicates dropped before the slices are numbered)."
+# %% ../nbs/03_preprocess.ipynb #05d6745f
+SLICE_COLUMNS = ['image_id', 'split', 'group_id', 'report_id', 'slice_idx', 'n_slices', 'position', 'order_source', 'qc', 'patient_id',
+                 'study_uid', 'series_uid', 'sop_uid', 'frame', 'n_frames', 'window_center', 'window_width', 'rows', 'cols', 'quirks',
+                 'path', 'shard', 'offset', 'nbytes', 'crc', 'slice_location', 'instance_number', 'pixel_spacing', 'slice_thickness',
+                 'rescale_intercept', 'rescale_slope', 'normal', 'image_type', 'lossy', 'series_number', 'series_description',
+                 'study_description', 'body_part']
+_INTS = {'offset': 'int64', 'nbytes': 'int64', 'rows': 'int64', 'cols': 'int64', 'frame': 'int64', 'n_frames': 'int64', 'crc': 'int64'}
+
+def _tables(recs, group_by, min_side=MIN_SIDE):
+    "Slice table and failure table from the records: copies, refused series and second instances at one position become failures before the slices are numbered."
     if recs.empty: recs = pd.DataFrame(columns=['path', 'status', 'reason'])
     ok, failed = recs[recs.status == 'ok'], recs[recs.status != 'ok']
-    if ok.empty: slices, dups = pd.DataFrame(columns=SLICE_COLUMNS), pd.DataFrame(columns=['path', 'reason'])
-    else:
-        ok = ok.drop(columns=['status', 'reason']).assign(image_id=[image_id_of(p, u) for p, u in zip(ok.path, ok.sop_uid)])
-        kept, dups = drop_duplicates(ok)
-        slices = order_slices(kept.drop(columns=['image_id']), group_by)
-    fails = pd.concat([failed[['path', 'reason']], dups], ignore_index=True).sort_values('path')
-    return slices[SLICE_COLUMNS].astype({'offset': 'int64', 'nbytes': 'int64', 'rows': 'int64', 'cols': 'int64'}), fails
+    if ok.empty: return pd.DataFrame(columns=SLICE_COLUMNS).astype(_INTS), failed[['path', 'reason']].sort_values('path')
+    ok = ok.drop(columns=['status', 'reason'])
+    for c, d in [('frame', 1), ('n_frames', 1), ('crc', 0), ('normal', ''), ('image_type', ''), ('lossy', False), ('series_number', np.nan),
+                 ('series_description', ''), ('study_description', ''), ('body_part', '')]:
+        if c not in ok: ok[c] = d
+    ok['image_id'] = image_ids(ok)
+    kept, dups = drop_duplicates(ok)
+    slices, refused = series_qc(order_slices(kept, group_by), min_side)
+    fails = pd.concat([failed[['path', 'reason']], dups, refused], ignore_index=True).sort_values('path', kind='stable')
+    return slices[SLICE_COLUMNS].astype(_INTS), fails.reset_index(drop=True)
 
 def _scan_failures(scan, recs) -> pd.DataFrame:
     "Failure rows of the scan: side files, what could not be scanned, and candidates left without a record."
     have = set(recs.path) if len(recs) else set()
-    rows = ([(str(p), side_reason(p)) for p in scan['side']] + list(scan['skipped']) +
-            [(str(f), 'unreadable: the file changed while this run read it (rerun to read it)') for f in scan['files'] if str(f) not in have])
+    rows = ([(path_text(p), side_reason(p)) for p in scan['side']] + list(scan['skipped']) +
+            [(path_text(f), 'unreadable: the file changed while this run read it (rerun to read it)') for f in scan['files'] if path_text(f) not in have])
     return pd.DataFrame(rows, columns=['path', 'reason'])
+
 
 # %% ../nbs/03_preprocess.ipynb #91293247
 def default_workers() -> int:
@@ -440,60 +731,77 @@ def default_workers() -> int:
 
 # %% ../nbs/03_preprocess.ipynb #44f64f88
 def _shard_summary(mine, files, recs, params, dt, n_new, shard, n_shards):
-    st = recs.status.value_counts() if len(recs) else pd.Series(dtype=int)
-    return dict(shard=shard, n_shards=n_shards, files=len(mine), files_all_shards=len(files), slices=int(st.get('ok', 0)),
-                failures=int(len(recs) - st.get('ok', 0)), files_processed_this_run=n_new, seconds=round(dt, 2), **params)
+    st = recs.drop_duplicates('path').status.value_counts() if len(recs) else pd.Series(dtype=int)
+    return dict(shard=shard, n_shards=n_shards, files=len(mine), files_all_shards=len(files), slices=int((recs.status == 'ok').sum()) if len(recs) else 0,
+                failures=int(st.sum() - st.get('ok', 0)), files_processed_this_run=n_new, seconds=round(dt, 2), **params)
 
 def _same_instances(work, n_workers) -> bool:
-    "Do the files of the slice table still hold the instances it records? (the SOPInstanceUID read again, header only)"
-    sl = pd.read_parquet(Path(work)/WD.slices, columns=['path', 'sop_uid'])
-    return list(map_files(sop_uid_of, sl.path.tolist(), min(n_workers, len(sl) // 256))) == sl.sop_uid.tolist()
+    "Do the files of the slice table still hold the instances it records (the SOPInstanceUID read again, header only), and the store all their bytes?"
+    sl = pd.read_parquet(Path(work)/WD.slices, columns=['path', 'sop_uid', 'shard', 'offset', 'nbytes'])
+    if not _intact(sl, _shard_sizes(work), work).all(): return False
+    first = sl.drop_duplicates('path')
+    return list(map_files(sop_uid_of, [text_path(p) for p in first.path], min(n_workers, len(first) // 256))) == first.sop_uid.tolist()
 
-def _preprocess(work, root, scan, mine, params, marker, n_workers, group_by, windows, size, flush_every, progress, force, shard, n_shards, t0):
-    files, ids = scan['files'], scan['ids']
-    with locked(work/_PARTS): _check_store(work, params)   # shard jobs starting together
+def _merge(work, scan, params, marker, group_by, min_side, t0, n_new, n_done, wall0):
+    "The tables of an unsharded run from every record: slices.parquet, failures.csv, summary.json, the marker; then the store compacted."
+    files, parts = scan['files'], _part_files(work)
+    recs = _load_parts(work, files, scan['ids'])
+    slices, fails = _tables(recs, group_by, min_side)
+    fails = pd.concat([fails, _scan_failures(scan, recs)], ignore_index=True).sort_values('path', kind='stable')
+    seen = set(slices.path) | set(fails.path)
+    assert seen == set(map(path_text, [*files, *scan['side']])) | {p for p, _ in scan['skipped']}, 'every path ends in slices or failures'
+    clear_done(work, STAGE)   # stopped while writing the tables: nothing to trust
+    save_df(slices, work/WD.slices); save_df(fails, work/WD.failures)
+    n_retry = (int((recs.status == 'transient').sum()) if len(recs) else 0) + len(set(map(path_text, files)) - set(recs.path if len(recs) else []))
+    summary = _summary(files, scan['side'], slices, fails, params, time.perf_counter() - t0, n_new, n_done, n_retry)
+    save_json(summary, work/WD.summary)
+    mark_done(work, STAGE, marker, slices=len(slices), failures=len(fails), incomplete=n_retry)   # n_retry > 0: the next run tries those files again
+    _compact(work, recs, parts, wall0)
+    return summary
+
+
+# %% ../nbs/03_preprocess.ipynb #3e8d0fbf
+def _preprocess(work, root, scan, mine, params, marker, n_workers, group_by, windows, size, flush_every, progress, force, shard, n_shards,
+                t0, min_side=MIN_SIDE, verify=False):
+    files, ids, wall0 = scan['files'], scan['ids'], time.time()
+    with locked(work/_PARTS): _check_store(work, params, fresh=force and shard is None)   # shard jobs starting together; --force: a new store
     tune_malloc()
-    done = pd.DataFrame(columns=['path', 'status']) if force else _reusable(work, mine, ids, n_workers)   # force: every file again
-    todo = sorted(set(map(str, mine)) - set(done.path))
+    done = pd.DataFrame(columns=['path', 'status']) if force else _reusable(work, mine, ids, n_workers, verify)   # force: every file again
+    have = set(done.path)
+    todo = [f for f in mine if path_text(f) not in have]
     _run_files(todo, work, tuple(windows), size, min(n_workers, len(todo)), flush_every, progress, shard_tag(shard, n_shards))
     if shard is not None:   # the merge (an unsharded call) writes the tables
         return _shard_summary(mine, files, _load_parts(work, mine, ids), params, time.perf_counter() - t0, len(todo), shard, n_shards)
-    recs = _load_parts(work, files, ids)
-    slices, fails = _tables(recs, group_by)
-    fails = pd.concat([fails, _scan_failures(scan, recs)], ignore_index=True).sort_values('path')
-    assert len(slices) + len(fails) == len(files) + len(scan['side']) + len(scan['skipped']), 'every path ends in slices or failures'
-    clear_done(work, STAGE)   # stopped while writing the tables: nothing to trust
-    save_df(slices, work/WD.slices); save_df(fails, work/WD.failures)
-    n_retry = (int((recs.status == 'transient').sum()) if len(recs) else 0) + len(set(map(str, files)) - set(recs.path if len(recs) else []))
-    summary = _summary(files, scan['side'], slices, fails, params, time.perf_counter() - t0, len(todo), len(done), n_retry)
-    save_json(summary, work/WD.summary)
-    mark_done(work, STAGE, marker, slices=len(slices), failures=len(fails), incomplete=n_retry)   # n_retry > 0: the next run tries those files again
-    return summary
+    return _merge(work, scan, params, marker, group_by, min_side, t0, len(todo), len(have), wall0)
+
 
 # %% ../nbs/03_preprocess.ipynb #fc9ffdbf
-def preprocess(dicom_dir, work, group_by='series', n_workers=None, size=512, windows=DEFAULT_WINDOWS,
-               flush_every=500, progress=True, force=False, shard=None, n_shards=1, exclude=()) -> dict:
+def preprocess(dicom_dir, work, group_by='series', n_workers=None, size=512, windows=DEFAULT_WINDOWS, flush_every=500, progress=True,
+               force=False, shard=None, n_shards=1, exclude=(), min_side=None, verify=False, command='preprocess', adopt=False) -> dict:
     "Scan `dicom_dir` into `work`: slices.parquet, failures.csv, images/, summary.json. Returns the summary."
     t0, work, root = time.perf_counter(), Path(work), Path(dicom_dir).resolve()
+    min_side = MIN_SIDE if min_side is None else int(min_side)   # read at the call: a notebook may lower it for its tiny test images
     if shard is not None: shard, n_shards = _check_shard(shard, n_shards)
+    claim_work(work, root, command, adopt)   # never another run's work dir, never the DICOM folder
     ex = [exclude] if isinstance(exclude, (str, Path)) else list(exclude or ())
-    scan = scan_files(root, exclude=[work, *ex])   # a work dir (or `exclude`: an output folder) inside the DICOM folder is not input
+    scan = scan_files(root, exclude=[work, *ex], verify=verify)   # a work dir (or `exclude`: an output folder) inside the DICOM folder is not input
     files, side, ids = scan['files'], scan['side'], scan['ids']
-    params = _params(root, group_by, size, windows)
-    marker = dict(params, files=params_hash([(str(f), ids[str(f)]) for f in files]),   # any file new, removed or changed redoes the tables
-                  others=params_hash([list(map(str, side)), scan['skipped']]))
+    params = _params(root, group_by, size, windows, min_side)
+    marker = dict(params, files=params_hash([(path_text(f), ids[path_text(f)]) for f in files]),   # any file new, removed or changed redoes the tables
+                  others=params_hash([list(map(path_text, side)), scan['skipped']]))
     mine = files if shard is None else shard_files(files, root, shard, n_shards)
     n_workers = default_workers() if n_workers is None else int(n_workers)
-    if (shard is None and not force and stage_done(work, STAGE, marker) and all((work/f).exists() for f in (WD.summary, WD.slices, WD.failures))
-        and _same_instances(work, n_workers)): return load_json(work/WD.summary)
+    if (shard is None and not force and not verify and stage_done(work, STAGE, marker)
+        and all((work/f).exists() for f in (WD.summary, WD.slices, WD.failures)) and _same_instances(work, n_workers)): return load_json(work/WD.summary)
     try:
         with writer_lock(work/_PARTS, params):   # shard jobs of one run share the work dir; a run with other settings is refused
             return _preprocess(work, root, scan, mine, params, marker, n_workers, group_by, windows, size, flush_every, progress,
-                               force, shard, n_shards, t0)
+                               force, shard, n_shards, t0, min_side, verify)
     except OSError as e:
         if e.errno not in _DISK_FULL: raise
         raise DiskFullError(e.errno, f'{work}: no space left on the device (or quota) while writing the image store or the tables '
                             f'({e}). This run stopped and marked nothing done; free space and run it again: it resumes') from e
+
 
 # %% ../nbs/03_preprocess.ipynb #9e0c4668
 def load_slices(work) -> pd.DataFrame:
@@ -523,6 +831,7 @@ class ImageStore:
         self.windows = [w if isinstance(w, str) else tuple(w) for w in meta['windows']]
         self.size = meta['size']
         self.shards, self.offsets, self.nbytes = self.df.shard.values, self.df.offset.values, self.df.nbytes.values
+        self.crcs = self.df.crc.values if 'crc' in self.df else None
         self._fds, self.shape = {}, (len(self.windows), self.size, self.size)
         self.prev_idx, self.next_idx = neighbour_rows(self.df.group_id.values)
         self._ids, self.cache_size, self._cache = None, cache, OrderedDict()
@@ -549,7 +858,10 @@ class ImageStore:
         if i in self._cache: self._cache.move_to_end(i); return self._cache[i]
         sh = self.shards[i]
         if sh not in self._fds: self._fds[sh] = os.open(self.work/WD.images/sh, os.O_RDONLY)
-        a = self._cache[i] = decode_image(os.pread(self._fds[sh], int(self.nbytes[i]), int(self.offsets[i])), self.shape)
+        try: a = decode_image(os.pread(self._fds[sh], int(self.nbytes[i]), int(self.offsets[i])), self.shape, None if self.crcs is None else self.crcs[i])
+        except StoreDamaged as e: raise StoreDamaged(f'{self.work/WD.images/sh} at byte {self.offsets[i]} ({self.df.image_id.iloc[i]}): {e}; '
+                                                     'run ich-preprocess again with --verify (ich-predict: --force) to read its file again') from None
+        self._cache[i] = a
         if len(self._cache) > self.cache_size: self._cache.popitem(last=False)
         return a
 

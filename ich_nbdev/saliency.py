@@ -129,47 +129,59 @@ def _anchor(gid): return 'g-' + safe_name(gid)   # one anchor per series, whatev
 
 def _img(fn, alt): return f'<img src="{data_uri(fn)}" alt="{html.escape(alt)}">' if fn and Path(fn).exists() else ''
 
+def _qc(r) -> str:
+    q = str(r.get('qc', '') or '')
+    return '' if q in ('', 'nan') else ', '.join(q.split(','))
+
 def _series_row(r, labels=LABELS):
     gid = html.escape(str(r['group_id']))
     cells = ''.join(f'<td class="{r[f"flag_{l}"]}">{r[f"max_{l}"]:.3f}</td>' for l in labels)
     return (f'<tr><td class="id"><a href="#{_anchor(r["group_id"])}">{gid}</a></td><td class="id">{html.escape(str(r.get("study_uid", "")))}</td>'
-            f'<td>{r["n_slices"]}</td>{cells}<td class="{r["flag_any"]}">{r["flag_any"]}</td><td>{_top_slice(r)}</td></tr>')
+            f'<td>{r["n_slices"]}</td><td class="qc">{html.escape(_qc(r))}</td>{cells}<td class="{r["flag_any"]}">{r["flag_any"]}</td><td>{_top_slice(r)}</td></tr>')
 
 def _top_slice(r, long=False) -> str:
-    "The most suspicious slice: 0-based index, InstanceNumber, and with `long` its SOPInstanceUID and file."
+    "The most suspicious slice: 0-based index, InstanceNumber, and with `long` its SOPInstanceUID and file (and its series, in a study's row)."
     s, n = f'{r["top_slice_idx"]}', r.get('top_instance_number')
     if n is not None and not pd.isna(n): s += f' (InstanceNumber {int(n)})'
+    if r.get('level') == 'study': s += f' of series {html.escape(str(r.get("top_series", "")))}'
     if long:
         s += ''.join(f'; {k} <span class="id">{html.escape(str(r[c]))}</span>' for k, c in (('SOPInstanceUID', 'top_sop_instance_uid'), ('file', 'top_file'))
                      if str(r.get(c) or '') not in ('', 'nan'))
     return s
 
+
 # %% ../nbs/10_saliency.ipynb #6ccd41fc
+def _section(r, figures) -> str:
+    "The section of one row (a series, or a study with the figures of each of its series)."
+    level = 'Study' if r.get('level') == 'study' else 'Series'
+    body = ''
+    for g in str(r.get('groups') or r['group_id']).split(';'):
+        f = figures.get(g, {})
+        panels = ''.join(_img(p, f'slice panel {Path(p).stem}') for p in f.get('panels', []))
+        body += ((f'<h3>Series {html.escape(g)}</h3>' if level == 'Study' else '') + f'{_img(f.get("zprofile"), "z-profile")}{_img(f.get("sheet"), "contact sheet")}{panels}'
+                 + (f'<details><summary>The top slices in the subdural and bone windows</summary>{_img(f["windows"], "other windows")}</details>' if f.get('windows') else ''))
+    qc = f'<p class="qc">Quality flags: {html.escape(_qc(r))}</p>' if _qc(r) else ''
+    return (f'<section id="{_anchor(r["group_id"])}"><h2>{level} {html.escape(str(r["group_id"]))}</h2>'
+            f'<p>{r["n_slices"]} slices; any hemorrhage: <span class="{r["flag_any"]}">{r["flag_any"]}</span> '
+            f'(max {r["max_any"]:.3f} at slice {_top_slice(r, long=True)}) <a href="#top">back to the list</a></p>{qc}{body}</section>')
+
 def write_report(out_dir, per_series, figures=None, info=None, threshold=0.5, fn=None) -> Path:
-    "Write the self-contained `report.html` into `out_dir` (figures: group_id -> dict(zprofile=, sheet=, panels=[...]))."
+    "Write the self-contained `report.html` into `out_dir` (figures: group_id of a series -> dict(zprofile=, sheet=, panels=[...]))."
     out_dir, figures, info = Path(out_dir), figures or {}, info or {}
     df = per_series.sort_values(['flag_any', 'max_any'], ascending=[False, False])
+    level = 'study' if len(df) and df.get('level', pd.Series(['series'])).iloc[0] == 'study' else 'series'
     head = ''.join(f'<th>{l}</th>' for l in LABELS)
     rows = ''.join(_series_row(r) for _, r in df.iterrows())
     meta = ''.join(f'<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>' for k, v in info.items())
-    secs = []
-    for _, r in df.iterrows():
-        f = figures.get(r['group_id'], {})
-        panels = ''.join(_img(p, f'slice panel {Path(p).stem}') for p in f.get('panels', []))
-        secs.append(f'<section id="{_anchor(r["group_id"])}"><h2>Series {html.escape(str(r["group_id"]))}</h2>'
-                    f'<p>{r["n_slices"]} slices; any hemorrhage: <span class="{r["flag_any"]}">{r["flag_any"]}</span> '
-                    f'(max {r["max_any"]:.3f} at slice {_top_slice(r, long=True)}) <a href="#top">back to the list</a></p>'
-                    f'{_img(f.get("zprofile"), "z-profile")}{_img(f.get("sheet"), "contact sheet")}{panels}'
-                    + (f'<details><summary>The top slices in the subdural and bone windows</summary>{_img(f["windows"], "other windows")}</details>'
-                       if f.get('windows') else '') + '</section>')
     page = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>ich_nbdev report</title><style>{_CSS}</style></head>'
             f'<body id="top"><h1>Intracranial hemorrhage predictions</h1><p class="note">Research software: '
-            f'not a medical device. Flags use threshold {threshold}. Maximum probability per class per series.</p>'
-            f'<ul>{meta}</ul><table><tr><th>series</th><th>study</th><th>slices</th>{head}<th>flag</th>'
-            f'<th>top slice (0-based; InstanceNumber)</th></tr>{rows}</table>{"".join(secs)}</body></html>')
+            f'not a medical device. Flags use threshold {threshold}. Maximum probability per class per {level}.</p>'
+            f'<ul>{meta}</ul><table><tr><th>{level}</th><th>study</th><th>slices</th><th>quality flags</th>{head}<th>flag</th>'
+            f'<th>top slice (0-based; InstanceNumber)</th></tr>{rows}</table>{"".join(_section(r, figures) for _, r in df.iterrows())}</body></html>')
     fn = Path(fn or out_dir/'report.html')
     with atomic_write(fn, 'w') as f: f.write(page)
     return fn
+
 
 # %% ../nbs/10_saliency.ipynb #7ed29c46
 def find_chromium():

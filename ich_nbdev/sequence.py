@@ -19,6 +19,7 @@ from fastai.optimizer import OptimWrapper
 from .core import *
 from .metrics import weighted_log_loss
 from .embed import embedding_names, load_embedding   # the embeddings format's reader (07)
+from .models import read_checkpoint, CheckpointError
 
 # %% auto #0
 __all__ = ['SPLITS', 'ORIGINAL_MILESTONES', 'SEQ_VERSION', 'SEQ_DEFAULTS', 'DEMO_SEQ', 'FeatStack', 'gather_inputs', 'SeqData',
@@ -425,8 +426,11 @@ def train_folds(work, data, folds, p, names, device=None, quiet=False) -> list:
 def load_fold_model(work, k, data, hidden=96, drop=.5, device=None):
     "The trained `SequenceModel` of fold `k` (strict load), in eval mode."
     model = SequenceModel(data.feats.shape[2], data.feats.shape[1], data.probs.shape[1], hidden, drop)
-    sd = torch.load(require_file(Path(work)/WD.seq/WD.seq.model(k), f'sequence model fold {k}'), map_location='cpu', weights_only=True)
-    model.load_state_dict(sd, strict=True)
+    fn = require_file(Path(work)/WD.seq/WD.seq.model(k), f'sequence model fold {k}')
+    sd, _ = read_checkpoint(fn)   # an empty, cut-short or foreign file: a CheckpointError naming it
+    try: model.load_state_dict(sd, strict=True)
+    except RuntimeError as e:
+        raise CheckpointError(f'{fn}: does not fit the sequence model of these inputs ({" ".join(str(e).split())[:300]})') from None
     return model.to(get_device(device or 'auto')).eval()
 
 def predict_folds(work, oof: SeqData, test: SeqData | None, folds, p, device=None):
