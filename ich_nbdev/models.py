@@ -15,8 +15,8 @@ from .core import LABELS, N_CLASSES, atomic_write, to_plain, BadFile
 __all__ = ['ORIGINAL_LABELS', 'ORIGINAL_ARCHS', 'NARROW_ARCHS', 'DEMO_ARCH', 'FORMAT', 'RELEASE_SIZES', 'label_perm', 'ICHModel',
            'PretrainedWeightsError', 'DenseNet121_change_avg', 'DenseNet169_change_avg', 'se_resnext101_32x4d',
            'TimmModel', 'create_model', 'unwrap_model', 'model_splitter', 'CheckpointError', 'read_checkpoint',
-           'normalise_keys', 'check_state_dict', 'checkpoint_head_labels', 'load_checkpoint', 'save_checkpoint',
-           'infer_arch', 'load_model', 'release_path', 'legacy_densenet_keys']
+           'normalise_keys', 'infer_arch', 'check_state_dict', 'checkpoint_head_labels', 'load_checkpoint',
+           'save_checkpoint', 'load_model', 'release_path', 'legacy_densenet_keys']
 
 # %% ../nbs/05_models.ipynb #da6ba4ec
 ORIGINAL_LABELS = ('any', 'epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural')
@@ -223,18 +223,29 @@ def normalise_keys(sd, expected=None):
             sd = {top + k: v for k, v in sd.items()}
     return sd
 
+# %% ../nbs/05_models.ipynb #73602168
+def infer_arch(sd) -> str | None:
+    "The original architecture a state dict belongs to, from its key names (None when not one of them)."
+    sd = normalise_keys(sd)
+    tops = {k.split('.', 1)[0] for k in sd}
+    for name, cls in ORIGINAL_ARCHS.items():
+        top = getattr(cls, 'tv_name', None) or 'model_ft'
+        if top in tops and (top != 'model_ft' or 'model_ft.layer0.conv1.weight' in sd): return name
+    return None
+
 # %% ../nbs/05_models.ipynb #f90ed696
-def _listing(title, items, n=25):
+def _listing(title, items, n=3):
+    "A few of `items` and how many more: a message stays one readable line."
     items = list(items)
     if not items: return ''
-    more = f'\n    ... and {len(items) - n} more' if len(items) > n else ''
-    return f'\n  {title} ({len(items)}):\n    ' + '\n    '.join(items[:n]) + more
+    return f'; {title}: ' + ', '.join(items[:n]) + (f' and {len(items) - n} more' if len(items) > n else '')
 
 def check_state_dict(model, sd, fn='<state dict>', strict=True):
     "Normalised `sd` ready for `model` (missing `num_batches_tracked` filled); `CheckpointError` listing every mismatch."
     model = unwrap_model(model)
     want = model.state_dict()
     sd = normalise_keys(sd, want)
+    seen = infer_arch(sd)   # the layout the file has, before any key is filled in
     missing = [k for k in want if k not in sd]
     for k in [k for k in missing if k.endswith('num_batches_tracked')]:
         sd[k] = torch.zeros_like(want[k]); missing.remove(k)
@@ -243,8 +254,8 @@ def check_state_dict(model, sd, fn='<state dict>', strict=True):
               for k in want if k in sd and sd[k].shape != want[k].shape]
     if missing or shapes or (unexpected and strict):
         arch = getattr(model, 'arch', '') or type(model).__name__
-        raise CheckpointError(f'{fn}: checkpoint does not fit {arch} (n_out={getattr(model, "n_out", "?")}): '
-                              f'{len(missing)} missing, {len(unexpected)} unexpected, {len(shapes)} mis-shaped keys'
+        raise CheckpointError(f'{fn}: checkpoint does not fit {arch} (n_out={getattr(model, "n_out", "?")})' + (f', its keys are those of {seen}' if seen and seen != arch else '')
+                              + f': {len(missing)} missing, {len(unexpected)} unexpected, {len(shapes)} mis-shaped keys'
                               + _listing('missing', missing) + _listing('unexpected', unexpected)
                               + _listing('shape mismatch', shapes))
     if unexpected: warnings.warn(f'{fn}: ignoring {len(unexpected)} unexpected keys: {unexpected[:10]}')
@@ -283,16 +294,6 @@ def save_checkpoint(model, fn, **meta) -> Path:
     obj = to_plain({**obj, **meta}, tensors=True); obj['state_dict'] = sd   # str subclasses (TorchVersion) do not load weights_only
     with atomic_write(fn, 'wb') as f: torch.save(obj, f)
     return Path(fn)
-
-# %% ../nbs/05_models.ipynb #73602168
-def infer_arch(sd) -> str | None:
-    "The original architecture a state dict belongs to, from its key names (None when not one of them)."
-    sd = normalise_keys(sd)
-    tops = {k.split('.', 1)[0] for k in sd}
-    for name, cls in ORIGINAL_ARCHS.items():
-        top = getattr(cls, 'tv_name', None) or 'model_ft'
-        if top in tops and (top != 'model_ft' or 'model_ft.layer0.conv1.weight' in sd): return name
-    return None
 
 # %% ../nbs/05_models.ipynb #57c8bbcd
 def load_model(fn, arch=None, n_out=None, **kwargs) -> tuple[ICHModel, dict]:

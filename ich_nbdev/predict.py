@@ -65,7 +65,7 @@ LIMITS = dict(size=(16, 4096), hidden=(1, 4096), drop=(0., .99))   # what a reco
 def _in_range(fn, k, v):
     "`v` when a number inside `LIMITS[k]`, else a `BadFile` naming `fn`."
     lo, hi = LIMITS[k]
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi: raise BadFile(f'{fn}: {k}={str(v)[:40]!r} is not a number in {lo}..{hi}')
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi: raise BadFile(f'{fn}: {k}={str(v)[:40]} is not a number in {lo}..{hi}')
     return v
 
 def _record(fn) -> dict:

@@ -279,9 +279,9 @@ def _encoded(fn, windows, size):
         for r in recs: r['content_key'] = key
     return recs, bufs
 
-def process_file(fn, work, windows=DEFAULT_WINDOWS, size=512, tag='all') -> list[dict]:
+def process_file(fn, work, windows=DEFAULT_WINDOWS, size=512, tag='all', verify=False) -> list[dict]:
     "Read, window and store every slice (frame) of one file; its records (`status` 'ok', else one 'failed' or 'transient' record); raises only when the disk is full."
-    try: fid = _file_id(os.stat(fn))
+    try: fid = _file_id(os.stat(fn)) + (f':{content_hash(fn)}' if verify else '')   # `verify`: the identity holds the content too
     except OSError as e: return _failure(fn, f'unreadable: {type(e).__name__}: {e}', '', True)
     try:
         recs, bufs = _encoded(fn, windows, size)
@@ -501,7 +501,7 @@ def _check_store(work, params, fresh=False):
     "Start a fresh store (and record parts) when asked (`fresh`: --force) or when the stored images were made with another size, windows or codec."
     meta_fn, meta = Path(work)/WD.images/WD.images.meta, {k: params[k] for k in ('size', 'windows', 'codec', 'store')}
     if meta_fn.exists() and (fresh or load_json(meta_fn) != meta):
-        if not fresh: warnings.warn(f'{work}: image store made with {load_json(meta_fn)}, now {meta}: rebuilding it')
+        if not fresh: print(f'{work}: image store made with {load_json(meta_fn)}, now {meta}: rebuilding it')
         for d in (WD.images, _PARTS): shutil.rmtree(Path(work)/d, ignore_errors=True)
     if not meta_fn.exists(): save_json(meta, wpath(work, WD.images, WD.images.meta))
 
@@ -543,6 +543,10 @@ def claim_work(work, dicom_dir, command='preprocess', adopt=False):
     elif not any((work/n).exists() for n in (WD.slices, WD.stages, WD.images, _PARTS)) or adopt: theirs = mine
     elif command == 'preprocess' and _legacy_folder(work) in (None, str(root)): theirs = mine   # our own stage's folder from before origins
     else: theirs = dict(command='an earlier run that recorded no command', dicom_dir=_legacy_folder(work) or 'an unknown folder')
+    if adopt and theirs.get('command') == command and theirs.get('dicom_dir') != mine['dicom_dir']:   # the caller's own cache, of another folder: start it again
+        for n in (WD.slices, WD.failures, WD.summary, WD.images, WD.stages, _PARTS, ORIGIN):
+            shutil.rmtree(work/n) if (work/n).is_dir() else (work/n).unlink(missing_ok=True)
+        theirs = mine
     if {k: theirs.get(k) for k in mine} != mine:
         raise WorkDirTaken(f'work dir {work} holds the work of {theirs.get("command")} on {theirs.get("dicom_dir")}; this {command} run reads {root}. '
                            'Use another work dir (nothing in it was changed)')
@@ -567,7 +571,8 @@ def _load_parts(work, files, ids=None) -> pd.DataFrame:
     if df.empty: return df
     df = df[df.path.isin(set(map(path_text, files)))]
     if ids is not None:   # a record of another file under the same name (re-exported, replaced) is not this file's
-        df = df[df.file_id.values == df.path.map(ids).values] if 'file_id' in df else df.iloc[:0]
+        same = [isinstance(h, str) and (f == h or f.startswith(h + ':')) for f, h in zip(df.file_id.fillna(''), df.path.map(ids))]   # a record of a --verify run holds the content hash too
+        df = df[np.array(same, bool)] if 'file_id' in df else df.iloc[:0]
     df = df[df._part.values == df.groupby('path')._part.transform('max').values]   # a file read again: its old records superseded
     df = df.drop_duplicates(['path', 'frame'] if 'frame' in df else 'path', keep='last')
     bad = set(df.path[~_intact(df, _shard_sizes(work), work)])
@@ -648,11 +653,11 @@ def map_files(f, files, n_workers=0):
             for fn in suspects: yield _isolated(f, fn)
 
 # %% ../nbs/03_preprocess.ipynb #cac3cef5
-def _run_files(todo, work, windows, size, n_workers, flush_every, progress, tag='all'):
+def _run_files(todo, work, windows, size, n_workers, flush_every, progress, tag='all', verify=False):
     "Process `todo`, saving records in parts as they come (names unique to this call: `tag`, pid, random)."
     from functools import partial
     from fastprogress.fastprogress import progress_bar
-    f, recs = partial(process_file, work=work, windows=windows, size=size, tag=tag), []
+    f, recs = partial(process_file, work=work, windows=windows, size=size, tag=tag, verify=verify), []
     n0, me = _next_part(work), f'{tag}-{os.getpid()}-{os.urandom(4).hex()}'   # later calls sort after earlier ones
     def flush():
         nonlocal n0
@@ -769,7 +774,7 @@ def _preprocess(work, root, scan, mine, params, marker, n_workers, group_by, win
     done = pd.DataFrame(columns=['path', 'status']) if force else _reusable(work, mine, ids, n_workers, verify)   # force: every file again
     have = set(done.path)
     todo = [f for f in mine if path_text(f) not in have]
-    _run_files(todo, work, tuple(windows), size, min(n_workers, len(todo)), flush_every, progress, shard_tag(shard, n_shards))
+    _run_files(todo, work, tuple(windows), size, min(n_workers, len(todo)), flush_every, progress, shard_tag(shard, n_shards), verify)
     if shard is not None:   # the merge (an unsharded call) writes the tables
         return _shard_summary(mine, files, _load_parts(work, mine, ids), params, time.perf_counter() - t0, len(todo), shard, n_shards)
     return _merge(work, scan, params, marker, group_by, min_side, t0, len(todo), len(have), wall0)

@@ -20,9 +20,9 @@ from .sequence import sequence_stage, DEMO_SEQ
 
 
 # %% auto #0
-__all__ = ['write_ct', 'save_release_checkpoint', 'fake_release', 'fake_slices', 'fake_embeddings', 'demo_work', 'demo_cnn_work',
-           'demo_cnn', 'demo_embeddings', 'demo_sequence', 'fake_tool', 'bash_job', 'sbatch_args', 'write_standin',
-           'standin_profile', 'local_cluster', 'submit_pipeline']
+__all__ = ['LEGACY_ENHANCED_CT', 'write_ct', 'write_enhanced_ct', 'save_release_checkpoint', 'fake_release', 'fake_slices',
+           'fake_embeddings', 'demo_work', 'demo_cnn_work', 'demo_cnn', 'demo_embeddings', 'demo_sequence', 'fake_tool',
+           'bash_job', 'sbatch_args', 'write_standin', 'standin_profile', 'local_cluster', 'submit_pipeline']
 
 # %% ../nbs/15_testing.ipynb #4d700ab5
 def write_ct(fn, raw, position=(0., 0., 0.), orientation=(1, 0, 0, 0, 1, 0), preamble=True, meta=True, **tags) -> Path:
@@ -53,6 +53,33 @@ def write_ct(fn, raw, position=(0., 0., 0.), orientation=(1, 0, 0, 0, 1, 0), pre
         pydicom.dcmwrite(fn, ds, implicit_vr=True, little_endian=True, enforce_file_format=False)
     else: ds.save_as(fn, enforce_file_format=preamble)
     return Path(fn)
+
+# %% ../nbs/15_testing.ipynb #f4d101e2
+LEGACY_ENHANCED_CT = '1.2.840.10008.5.1.4.1.1.2.2'
+
+def _item(**kw) -> DcmDataset:
+    d = DcmDataset()
+    for k, v in kw.items(): setattr(d, k, v)
+    return d
+
+def write_enhanced_ct(fn, raws, positions, orientation=(1, 0, 0, 0, 1, 0), window=(40, 80), rescale=(0, 1), **tags) -> Path:
+    "Write int16 stored values `raws` (F x H x W) as one Legacy Converted Enhanced CT file: a frame per slice, its position in the per-frame functional groups, orientation, rescale and window in the shared ones."
+    raws = np.ascontiguousarray(raws, np.int16)
+    fn = write_ct(fn, raws[0], **{**dict(ImagePositionPatient=None, ImageOrientationPatient=None, RescaleIntercept=None, RescaleSlope=None,
+                                         WindowCenter=None, WindowWidth=None, PixelSpacing=None, SliceThickness=None), **tags})
+    ds = pydicom.dcmread(fn)
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID = LEGACY_ENHANCED_CT
+    ds.NumberOfFrames, ds.PixelData = len(raws), raws.astype('<i2').tobytes()
+    ds.SharedFunctionalGroupsSequence = [_item(
+        PlaneOrientationSequence=[_item(ImageOrientationPatient=list(orientation))],
+        PixelMeasuresSequence=[_item(PixelSpacing=[0.5, 0.5], SliceThickness=5.)],
+        PixelValueTransformationSequence=[_item(RescaleIntercept=rescale[0], RescaleSlope=rescale[1], RescaleType='HU')],
+        FrameVOILUTSequence=[_item(WindowCenter=window[0], WindowWidth=window[1])])]
+    ds.PerFrameFunctionalGroupsSequence = [_item(PlanePositionSequence=[_item(ImagePositionPatient=list(p))],
+                                                 FrameContentSequence=[_item(InStackPositionNumber=k + 1)]) for k, p in enumerate(positions)]
+    ds.save_as(fn, enforce_file_format=True)
+    return Path(fn)
+
 
 # %% ../nbs/15_testing.ipynb #063cb0fa
 def save_release_checkpoint(model, fn, epoch=0, val_loss=0.0, old_names=False) -> Path:
