@@ -143,7 +143,9 @@ def load_last(learn, last_fn, settings) -> tuple[int, float]:
     "Restore weights and optimiser from `last_fn` when its settings match: `(start_epoch, best_loss)`, else `(0, inf)`."
     last_fn = Path(last_fn)
     if not last_fn.exists(): return 0, float('inf')
-    st = torch.load(last_fn, map_location='cpu', weights_only=True)
+    try: st = torch.load(last_fn, map_location='cpu', weights_only=True)
+    except Exception as e:   # damaged on disk: the fold starts again rather than stopping the job
+        print(f'{last_fn}: damaged resume state ({type(e).__name__}), starting afresh'); return 0, float('inf')
     if st.get('hash') != params_hash(settings):
         print(f'{last_fn.name}: saved with other settings, starting afresh'); return 0, float('inf')
     learn.model.load_state_dict(st['model'])
