@@ -16,11 +16,12 @@ from .core import *
 from .preprocess import data_dir, load_slices, ImageStore
 
 # %% auto #0
-__all__ = ['MODES', 'CROPS', 'STATS', 'SAMPLERS', 'AUGS', 'labels_wide', 'read_labels_csv', 'train_slices', 'join_labels',
-           'patient_groups', 'assign_folds', 'find_kaggle_file', 'make_labels', 'make_folds', 'prepare_data',
-           'SliceImage', 'trained_mode', 'SliceLabel', 'label_matrix', 'crop_resize', 'random_affine', 'random_erase',
-           'reverse_channels', 'SliceAug', 'ValidCrop', 'sampler_name', 'original_slice_weights', 'StudySampleDL',
-           'open_store', 'batch_tfms', 'slice_datasets', 'slice_dls', 'infer_dl', 'show_slice_batch', 'link_work']
+__all__ = ['MODES', 'CROPS', 'STATS', 'STEPS', 'SAMPLERS', 'AUGS', 'labels_wide', 'read_labels_csv', 'train_slices',
+           'join_labels', 'patient_groups', 'assign_folds', 'find_kaggle_file', 'make_labels', 'make_folds',
+           'prepare_data', 'SliceImage', 'trained_mode', 'SliceLabel', 'label_matrix', 'crop_resize', 'random_affine',
+           'random_erase', 'reverse_channels', 'ssr_forward', 'original_ssr', 'original_crop', 'original_erase',
+           'SliceAug', 'ValidCrop', 'sampler_name', 'original_slice_weights', 'StudySampleDL', 'open_store',
+           'batch_tfms', 'slice_datasets', 'slice_dls', 'infer_dl', 'show_slice_batch', 'link_work']
 
 # %% ../nbs/04_data.ipynb #4ccc6778
 def _fail(fn, msg, ids=()):
@@ -214,21 +215,83 @@ def reverse_channels(x, p=.5, g=None):
     m = (torch.rand(x.shape[0], generator=g) < p).to(x.device)[:, None, None, None]
     return torch.where(m, x.flip(1), x)
 
+# %% ../nbs/04_data.ipynb #393f5913
+def _to_norm(A, b, S, S_out=None):
+    "Output->input map of pixel coordinates `p = A p' + b` (x, y; pixel centres at integers, cv2's convention) as `affine_grid` matrices from an S_out to an S x S image (`align_corners=False`)."
+    S_out = S_out or S   # pixel p = (S/2) u + (S-1)/2 on each side
+    h_in, h_out = torch.full((2,), (S - 1) / 2), torch.full((2,), (S_out - 1) / 2)
+    bn = (2 / S) * ((A @ h_out[:, None])[..., 0] + b - h_in)
+    return torch.cat([A * (S_out / S), bn[..., None]], -1)
+
+def ssr_forward(ang, scale, aspect):
+    "The original's forward matrix of a shift/scale/rotate draw (degrees, factors): `[[cos*sx, -sin*sy], [sin*sy, cos*sx]]`, sx = scale*sqrt(aspect), sy = scale/sqrt(aspect)."
+    a = torch.as_tensor(ang, dtype=torch.float32) * math.pi / 180
+    sc, asp = torch.as_tensor(scale, dtype=torch.float32), torch.as_tensor(aspect, dtype=torch.float32)
+    cc, ss = torch.cos(a) * sc * asp / asp.sqrt(), torch.sin(a) * sc / asp.sqrt()
+    return torch.stack([torch.stack([cc, -ss], -1), torch.stack([ss, cc], -1)], -2)
+
+def original_ssr(n, S, p_flip=.5, p_ssr=.5, shift=.1, scale=.1, aspect=.1, rotate=30., g=None, device='cpu'):
+    "n x 2 x 3 `affine_grid` matrices of the original's flip, then shift/scale/rotate about the centre (`ssr_forward`), shifts in whole pixels."
+    flip, on = torch.rand(n, generator=g) < p_flip, torch.rand(n, generator=g) < p_ssr
+    R = ssr_forward(_u(n, -rotate, rotate, g, 'cpu'), 1 + _u(n, -scale, scale, g, 'cpu'), 1 + _u(n, -aspect, aspect, g, 'cpu'))
+    d = torch.round(_u(2 * n, -shift, shift, g, 'cpu').view(n, 2) * S)                       # dx, dy: whole pixels
+    R = torch.where(on[:, None, None], R, torch.eye(2).expand(n, 2, 2)); d = torch.where(on[:, None], d, torch.zeros_like(d))
+    Ri, c = torch.linalg.inv(R), torch.full((2,), S / 2)                                   # c: cv2's centre (S/2, S/2)
+    A, b = Ri, c - (Ri @ (c + d)[..., None])[..., 0]                                       # p' = R (p - c) + c + d  ->  p = R^-1 (p' - c - d) + c
+    Fl = torch.diag(torch.tensor([-1., 1.])).expand(n, 2, 2)                                # the flip comes first: x -> S-1-x
+    A = torch.where(flip[:, None, None], Fl @ A, A); b = torch.where(flip[:, None], (Fl @ b[..., None])[..., 0] + torch.tensor([S - 1., 0.]), b)
+    return _to_norm(A, b, S).to(torch.device(device))
+
+def original_crop(n, S, size, crop=(.6, .99), g=None, device='cpu'):
+    "n x 2 x 3 `affine_grid` matrices of the original's last step: a square of `int(S * U(crop))` pixels at a whole-pixel place, resized to `size` (cv2's half-pixel convention)."
+    t = torch.floor(S * _u(n, *crop, g, 'cpu'))                                            # int(height * ratio)
+    start = torch.floor(torch.rand(n, 2, generator=g) * (S - t + 1)[:, None])              # randint(0, S - t), both ends
+    k = t / size
+    A = k[:, None, None] * torch.eye(2).expand(n, 2, 2)
+    return _to_norm(A, start + (0.5 * k - 0.5)[:, None], S, size).to(torch.device(device))
+
+
+# %% ../nbs/04_data.ipynb #2a5b9815
+def original_erase(x, p=.5, area=(.02, .4), ratio=(.3, 1 / .3), value=0., tries=100, g=None):
+    "The original's random erasing on full-size images: with probability `p`, up to `tries` draws of an area (uniform in `area`) and an aspect ratio (uniform in `ratio`) until the rectangle fits."
+    n, _, H, W = x.shape
+    x = x.clone()
+    for i in torch.nonzero(torch.rand(n, generator=g) < p)[:, 0].tolist():
+        for _ in range(tries):
+            a, r = float(_u(1, *area, g, 'cpu')) * H * W, float(_u(1, *ratio, g, 'cpu'))
+            h, w = round(math.sqrt(a * r)), round(math.sqrt(a / r))
+            if w < W and h < H:
+                top, left = (int(torch.randint(0, m + 1, (1,), generator=g)) for m in (H - h, W - w))
+                x[i, :, top:top + h, left:left + w] = value
+                break
+    return x
+
+
 # %% ../nbs/04_data.ipynb #b92e2939
 STATS = ([.456] * 3, [.224] * 3)
+STEPS = ('original', 'fused')
+
+def _warp(x, theta, size):
+    "Resample batch `x` by `affine_grid` matrices `theta` to `size` x `size` (bilinear, black outside)."
+    return F.grid_sample(x, F.affine_grid(theta.to(x.device, x.dtype), (x.shape[0], x.shape[1], size, size), align_corners=False), align_corners=False)
 
 class SliceAug(DisplayedTransform):
-    "Training batch augmentation of the original, ending at `size` x `size`."
+    "Training batch augmentation ending at `size` x `size`: the original's steps (`steps='original'`) or ours in one resampling (`steps='fused'`)."
     split_idx, order = 0, 20
-    def __init__(self, size, p_flip=.5, p_ssr=.5, shift=.1, scale=.1, aspect=.1, rotate=30., crop=(.6, .99),
-                 p_erase=.5, erase_area=(.02, .4), erase_ratio=(.3, 3.3), p_reverse=.5):
-        self.size, self.aff = size, dict(p_flip=p_flip, p_ssr=p_ssr, shift=shift, scale=scale, aspect=aspect, rotate=rotate, crop=crop)
-        self.erase, self.p_reverse = dict(p=p_erase, area=erase_area, ratio=erase_ratio), p_reverse
+    def __init__(self, size, steps='original', p_flip=.5, p_ssr=.5, shift=.1, scale=.1, aspect=.1, rotate=30., crop=(.6, .99),
+                 p_erase=.5, erase_area=(.02, .4), erase_ratio=None, p_reverse=.5):
+        if steps not in STEPS: raise ValueError(f'steps must be one of {STEPS}, got {steps!r}')
+        self.size, self.steps, self.crop = size, steps, crop
+        self.ssr = dict(p_flip=p_flip, p_ssr=p_ssr, shift=shift, scale=scale, aspect=aspect, rotate=rotate)
+        ratio = erase_ratio or ((.3, 1 / .3) if steps == 'original' else (.3, 3.3))
+        self.erase, self.p_reverse = dict(p=p_erase, area=erase_area, ratio=ratio), p_reverse
     def encodes(self, x: TensorImage):
-        x = x.as_subclass(torch.Tensor); n, c = x.shape[:2]
-        theta = random_affine(n, device=x.device, **self.aff)
-        x = F.grid_sample(x, F.affine_grid(theta, (n, c, self.size, self.size), align_corners=False), align_corners=False)
-        return TensorImage(reverse_channels(random_erase(x, **self.erase), self.p_reverse))
+        x = x.as_subclass(torch.Tensor); n, S = x.shape[0], x.shape[-1]
+        if self.steps == 'original':   # flip + shift/scale/rotate at full size, erasing at full size, then the crop
+            x = original_erase(_warp(x, original_ssr(n, S, **self.ssr), S), **self.erase)
+            x = _warp(x, original_crop(n, S, self.size, self.crop), self.size)
+        else: x = random_erase(_warp(x, random_affine(n, crop=self.crop, device=x.device, **self.ssr), self.size), **self.erase)
+        return TensorImage(reverse_channels(x, self.p_reverse))
 
 class ValidCrop(DisplayedTransform):
     "Validation/test view: centre crop of `frac` of the side, resized to `size`."
@@ -236,11 +299,12 @@ class ValidCrop(DisplayedTransform):
     def __init__(self, size, frac=.8): self.size, self.frac = size, frac
     def encodes(self, x: TensorImage): return TensorImage(crop_resize(x.as_subclass(torch.Tensor), self.size, self.frac))
 
+
 # %% ../nbs/04_data.ipynb #c7fab38d
 SAMPLERS = ('none', 'study', 'original')
-# training augmentation, by name (keyword arguments of `SliceAug`): the original's, or without its random erasing, which
-# at the demo's 48 px often wipes out the few pixels of a small bleed and so teaches the label noise
-AUGS = {'original': {}, 'no_erase': dict(p_erase=0.)}
+# training augmentation, by name (keyword arguments of `SliceAug`): the original's steps; ours in one resampling; ours without
+# random erasing, which at the demo's 48 px often wipes out the few pixels of a small bleed and so teaches the label noise
+AUGS = {'original': {}, 'fused': dict(steps='fused'), 'no_erase': dict(steps='fused', p_erase=0.)}
 
 def sampler_name(sampler) -> str:
     "One of `SAMPLERS` from a setting (`False`/`None` -> 'none', `True` -> 'study')."

@@ -19,9 +19,10 @@ from functools import lru_cache
 
 # %% auto #0
 __all__ = ['MAX_PIXELS', 'MAX_FRAMES', 'ENHANCED_CT', 'MEDIA_DIRECTORY', 'FRAME_KEYWORDS', 'HU_LIMITS', 'HU_CT', 'WINDOWS',
-           'DicomError', 'sniff_dicom', 'read_dicom', 'tag_strs', 'tag_floats', 'tag_float', 'tag_str', 'n_frames',
-           'check_ct', 'frame_view', 'check_encoded', 'native_pixels', 'rescale_of', 'check_hu', 'dcm_hu',
-           'window_image', 'dcm_window', 'minmax_window', 'dicom_window', 'windowed', 'slice_normal', 'slice_position']
+           'DICOM_MODES', 'DicomError', 'sniff_dicom', 'read_dicom', 'tag_strs', 'tag_floats', 'tag_float', 'tag_str',
+           'n_frames', 'check_ct', 'frame_view', 'check_encoded', 'native_pixels', 'rescale_of', 'check_hu', 'dcm_hu',
+           'window_image', 'dcm_window', 'minmax_window', 'dicom_window', 'original_dicom_window', 'windowed',
+           'slice_normal', 'slice_position']
 
 # %% ../nbs/01_dicom.ipynb #038e76bd
 class DicomError(Exception):
@@ -335,15 +336,34 @@ def dicom_window(hu, ds) -> np.ndarray:
     "The original's `dicom` window: the file's own centre/width, clipped, min-max scaled to uint8."
     return minmax_window(hu, *dcm_window(ds)[:2])
 
+# %% ../nbs/01_dicom.ipynb #43636ce3
+DICOM_MODES = ('ours', 'original')
+
+def _int_tag(ds, kw, default):
+    v = _num(ds, kw, 'bad_window' if kw.startswith('Window') else 'bad_rescale', _fn(ds))
+    return default if v is None else int(v)   # int(): truncated towards zero, as the original's `int(x[0])`
+
+def original_dicom_window(ds, frame=0) -> np.ndarray:
+    "The original's `dicom` input exactly (prepare_data.py): centre, width, intercept and slope truncated to integers (first values) and applied to the stored values without the 12-bit intercept fix, clipped to [c - w//2, c + w//2], min-max scaled in float64, truncated to uint8."
+    c, w = _int_tag(ds, 'WindowCenter', WINDOWS['brain'][0]), _int_tag(ds, 'WindowWidth', WINDOWS['brain'][1])
+    img = _raw_pixels(ds, frame).astype(np.int64) * _int_tag(ds, 'RescaleSlope', 1) + _int_tag(ds, 'RescaleIntercept', 0)
+    img = np.clip(img, c - w // 2, c + w // 2).astype(np.float64)
+    mi, ma = img.min(), img.max()
+    if ma <= mi: return np.zeros(img.shape, np.uint8)
+    return ((img - mi) / (ma - mi) * 255).astype(np.uint8)
+
+
 # %% ../nbs/01_dicom.ipynb #9a3b5988
-def windowed(hu, windows=('dicom',), ds=None) -> np.ndarray:
-    "uint8 CxHxW: one channel per window ('dicom' needs `ds`)."
+def windowed(hu, windows=('dicom',), ds=None, dicom=None) -> np.ndarray:
+    "uint8 CxHxW: one channel per window ('dicom' needs `ds`, or its image given as `dicom`)."
     def _one(w):
         if w == 'dicom':
+            if dicom is not None: return dicom
             if ds is None: raise ValueError("the 'dicom' window needs the dataset (`ds`)")
             return dicom_window(hu, ds)
         return window_image(hu, *(WINDOWS[w] if isinstance(w, str) else w))
     return np.stack([_one(w) for w in windows])
+
 
 # %% ../nbs/01_dicom.ipynb #0d04acd5
 def _vec(v, n):

@@ -15,7 +15,7 @@ from .models import (ORIGINAL_ARCHS, CheckpointError, create_model, load_checkpo
 from .data import crop_resize, infer_dl, trained_mode
 from .embed import tta_views, predict_slices
 from .preprocess import preprocess, load_slices, scan_dicom_dir, ImageStore, ALL_WINDOWS
-from .sequence import SeqData, load_fold_model, predict_series
+from .sequence import SeqData, load_fold_model, predict_series, predict_test, LAYOUTS, TTAS
 from .submit import write_submission
 from . import saliency as sal
 
@@ -115,6 +115,8 @@ def find_sequence(models_dir, specs) -> dict | None:
     names, have, p = sc.get('names', []), {s.name for s in specs}, sc.get('params', {})
     if not isinstance(names, list) or not isinstance(p, dict): raise BadFile(f'{d/WD.seq.scores}: "names" must be a list and "params" an object')
     for k in ('hidden', 'drop'): _in_range(d/WD.seq.scores, k, p.get(k, 96 if k == 'hidden' else .5))
+    for k, ok in (('layout', LAYOUTS), ('tta', TTAS)):
+        if p.get(k, ok[0]) not in ok: raise BadFile(f'{d/WD.seq.scores}: {k}={str(p.get(k))[:40]} is not one of {ok}')
     if not names or not set(map(str, names)) <= have:
         print(f'sequence model in {d} skipped: it needs feature models {names}, found {sorted(have)}')
         return None
@@ -183,13 +185,11 @@ def sequence_predict(models_dir, seq, slices, outs, device='cpu') -> np.ndarray:
         feats[:, :outs[n][1].shape[1], j] = outs[n][1]; probs[:, j] = outs[n][0]
     ids = slices.image_id.astype(str).to_numpy()
     data = SeqData(ids, feats, probs, slices.assign(image_id=ids), group_col='group_id')
-    res = np.zeros((N, N_CLASSES), np.float32)
-    for fn in seq['files']:
-        k = WD.seq.model.fold_of(fn)
-        model = load_fold_model(models_dir, k, data, p.get('hidden', 96), p.get('drop', .5), device)
-        rows, pr = predict_series(model, data)
-        res[rows] += pr
-    return res / len(seq['files'])
+    models = [load_fold_model(models_dir, WD.seq.model.fold_of(fn), data, p.get('hidden', 96), p.get('drop', .5), device, p.get('layout', 'ours'))
+              for fn in seq['files']]
+    rows, pr = predict_test(models, data, p.get('tta', 'probs'))   # as the stage predicts its test set (the original's averaging in its mode)
+    res = np.zeros((N, N_CLASSES), np.float32); res[rows] = pr
+    return res
 
 # %% ../nbs/11_predict.ipynb #67ef8c26
 def _col(df, c, default=''): return df[c].values if c in df else np.full(len(df), default, object)

@@ -12,7 +12,7 @@ from concurrent.futures.process import BrokenProcessPool
 import multiprocessing as mp
 import numpy as np, pandas as pd, pyarrow as pa, pydicom
 from PIL import Image
-from fastcore.script import call_parse
+from fastcore.script import call_parse, Param
 from fastcore.basics import patch
 from .core import *
 from .dicom import *
@@ -234,23 +234,23 @@ def _no_validation():
 
 
 # %% ../nbs/03_preprocess.ipynb #1760dd0e
-def _frame(ds, k, windows, size):
+def _frame(ds, k, windows, size, dicom_mode='ours'):
     "Record and image of frame `k` of `ds` (its `frame_view`)."
     v = frame_view(ds, k)
     hu, quirks = dcm_hu(v, k)
     c, w, wq = dcm_window(v)
-    img = windowed(hu, windows, v)
+    img = windowed(hu, windows, v, dicom=original_dicom_window(v, k) if dicom_mode == 'original' and 'dicom' in windows else None)
     if img.shape[1:] != (size, size): img, quirks = resize_stack(img, size), quirks + ['resized']
     if ds.preamble is None: quirks.append('no_preamble')
     return dict(slice_record(v), frame=k + 1, n_frames=n_frames(ds), window_center=c, window_width=w, quirks=','.join(quirks + wq)), img
 
-def read_slices(fn, windows=DEFAULT_WINDOWS, size=512):
-    "Header record and uint8 C x size x size windowed image of each slice of one DICOM file, one frame at a time (`DicomError` when unusable)."
+def read_slices(fn, windows=DEFAULT_WINDOWS, size=512, dicom_mode='ours'):
+    "Header record and uint8 C x size x size windowed image of each slice of one DICOM file, one frame at a time (`DicomError` when unusable); `dicom_mode='original'`: the `dicom` channel as the original computed it."
     with _no_validation():
         ds = check_ct(read_dicom(fn))
         nf = n_frames(ds)
         for k in range(nf):
-            try: yield _frame(ds, k, windows, size)
+            try: yield _frame(ds, k, windows, size, dicom_mode)
             except DicomError as e:
                 if nf == 1: raise
                 raise DicomError(fn, e.reason, f'frame {k + 1} of {nf}: {e.detail}') from e
@@ -270,21 +270,21 @@ class DiskFullError(OSError):
 def _failure(fn, reason, fid, transient=False):
     return [dict(path=path_text(fn), status='transient' if transient else 'failed', reason=reason, file_id=fid)]
 
-def _encoded(fn, windows, size):
+def _encoded(fn, windows, size, dicom_mode='ours'):
     "Records and compressed images of every frame of `fn` (all or none: a bad frame fails the file)."
     recs, bufs = [], []
-    for rec, img in read_slices(fn, windows, size): recs.append(rec); bufs.append(encode_image(img))
+    for rec, img in read_slices(fn, windows, size, dicom_mode): recs.append(rec); bufs.append(encode_image(img))
     if recs and not recs[0]['sop_uid']:   # no SOPInstanceUID: the identity is the path and the content
         key = hashlib.blake2b(os.fsencode(str(fn)) + content_hash(fn).encode(), digest_size=8).hexdigest()
         for r in recs: r['content_key'] = key
     return recs, bufs
 
-def process_file(fn, work, windows=DEFAULT_WINDOWS, size=512, tag='all', verify=False) -> list[dict]:
+def process_file(fn, work, windows=DEFAULT_WINDOWS, size=512, tag='all', verify=False, dicom_mode='ours') -> list[dict]:
     "Read, window and store every slice (frame) of one file; its records (`status` 'ok', else one 'failed' or 'transient' record); raises only when the disk is full."
     try: fid = _file_id(os.stat(fn)) + (f':{content_hash(fn)}' if verify else '')   # `verify`: the identity holds the content too
     except OSError as e: return _failure(fn, f'unreadable: {type(e).__name__}: {e}', '', True)
     try:
-        recs, bufs = _encoded(fn, windows, size)
+        recs, bufs = _encoded(fn, windows, size, dicom_mode)
         return [dict(path=path_text(fn), status='ok', reason='', file_id=fid, **dict(zip(('shard', 'offset'), append_image(work, b, tag))),
                      nbytes=len(b), crc=zlib.crc32(b), **r) for r, b in zip(recs, bufs)]
     except DicomError as e: return _failure(fn, f'{e.reason}: {e.detail}', fid, e.reason in TRANSIENT)
@@ -493,13 +493,14 @@ def series_qc(df, min_side=MIN_SIDE) -> tuple[pd.DataFrame, pd.DataFrame]:
 # %% ../nbs/03_preprocess.ipynb #9fe65aa2
 _PARTS = '.preprocess'
 
-def _params(dicom_dir, group_by, size, windows, min_side=MIN_SIDE):
-    return dict(dicom_dir=str(Path(dicom_dir).resolve()), group_by=group_by, size=int(size), min_side=int(min_side),
+def _params(dicom_dir, group_by, size, windows, min_side=MIN_SIDE, dicom_mode='ours'):
+    if dicom_mode not in DICOM_MODES: raise ValueError(f'dicom_mode must be one of {DICOM_MODES}, got {dicom_mode!r}')
+    return dict(dicom_dir=str(Path(dicom_dir).resolve()), group_by=group_by, size=int(size), min_side=int(min_side), dicom_mode=dicom_mode,
                 windows=[w if isinstance(w, str) else list(w) for w in windows], codec=f'{CODEC}-{LEVEL}', store=STORE_FORMAT)
 
 def _check_store(work, params, fresh=False):
     "Start a fresh store (and record parts) when asked (`fresh`: --force) or when the stored images were made with another size, windows or codec."
-    meta_fn, meta = Path(work)/WD.images/WD.images.meta, {k: params[k] for k in ('size', 'windows', 'codec', 'store')}
+    meta_fn, meta = Path(work)/WD.images/WD.images.meta, {k: params[k] for k in ('size', 'windows', 'dicom_mode', 'codec', 'store')}
     if meta_fn.exists() and (fresh or load_json(meta_fn) != meta):
         if not fresh: print(f'{work}: image store made with {load_json(meta_fn)}, now {meta}: rebuilding it')
         for d in (WD.images, _PARTS): shutil.rmtree(Path(work)/d, ignore_errors=True)
@@ -653,11 +654,11 @@ def map_files(f, files, n_workers=0):
             for fn in suspects: yield _isolated(f, fn)
 
 # %% ../nbs/03_preprocess.ipynb #cac3cef5
-def _run_files(todo, work, windows, size, n_workers, flush_every, progress, tag='all', verify=False):
+def _run_files(todo, work, windows, size, n_workers, flush_every, progress, tag='all', verify=False, dicom_mode='ours'):
     "Process `todo`, saving records in parts as they come (names unique to this call: `tag`, pid, random)."
     from functools import partial
     from fastprogress.fastprogress import progress_bar
-    f, recs = partial(process_file, work=work, windows=windows, size=size, tag=tag, verify=verify), []
+    f, recs = partial(process_file, work=work, windows=windows, size=size, tag=tag, verify=verify, dicom_mode=dicom_mode), []
     n0, me = _next_part(work), f'{tag}-{os.getpid()}-{os.urandom(4).hex()}'   # later calls sort after earlier ones
     def flush():
         nonlocal n0
@@ -774,7 +775,7 @@ def _preprocess(work, root, scan, mine, params, marker, n_workers, group_by, win
     done = pd.DataFrame(columns=['path', 'status']) if force else _reusable(work, mine, ids, n_workers, verify)   # force: every file again
     have = set(done.path)
     todo = [f for f in mine if path_text(f) not in have]
-    _run_files(todo, work, tuple(windows), size, min(n_workers, len(todo)), flush_every, progress, shard_tag(shard, n_shards), verify)
+    _run_files(todo, work, tuple(windows), size, min(n_workers, len(todo)), flush_every, progress, shard_tag(shard, n_shards), verify, params['dicom_mode'])
     if shard is not None:   # the merge (an unsharded call) writes the tables
         return _shard_summary(mine, files, _load_parts(work, mine, ids), params, time.perf_counter() - t0, len(todo), shard, n_shards)
     return _merge(work, scan, params, marker, group_by, min_side, t0, len(todo), len(have), wall0)
@@ -782,7 +783,7 @@ def _preprocess(work, root, scan, mine, params, marker, n_workers, group_by, win
 
 # %% ../nbs/03_preprocess.ipynb #fc9ffdbf
 def preprocess(dicom_dir, work, group_by='series', n_workers=None, size=512, windows=DEFAULT_WINDOWS, flush_every=500, progress=True,
-               force=False, shard=None, n_shards=1, exclude=(), min_side=None, verify=False, command='preprocess', adopt=False) -> dict:
+               force=False, shard=None, n_shards=1, exclude=(), min_side=None, verify=False, command='preprocess', adopt=False, dicom_mode='ours') -> dict:
     "Scan `dicom_dir` into `work`: slices.parquet, failures.csv, images/, summary.json. Returns the summary."
     t0, work, root = time.perf_counter(), Path(work), Path(dicom_dir).resolve()
     min_side = MIN_SIDE if min_side is None else int(min_side)   # read at the call: a notebook may lower it for its tiny test images
@@ -791,7 +792,7 @@ def preprocess(dicom_dir, work, group_by='series', n_workers=None, size=512, win
     ex = [exclude] if isinstance(exclude, (str, Path)) else list(exclude or ())
     scan = scan_files(root, exclude=[work, *ex], verify=verify)   # a work dir (or `exclude`: an output folder) inside the DICOM folder is not input
     files, side, ids = scan['files'], scan['side'], scan['ids']
-    params = _params(root, group_by, size, windows, min_side)
+    params = _params(root, group_by, size, windows, min_side, dicom_mode)
     marker = dict(params, files=params_hash([(path_text(f), ids[path_text(f)]) for f in files]),   # any file new, removed or changed redoes the tables
                   others=params_hash([list(map(path_text, side)), scan['skipped']]))
     mine = files if shard is None else shard_files(files, root, shard, n_shards)
@@ -920,23 +921,26 @@ def parse_windows(s) -> tuple:
 @call_parse
 def preprocess_cli(dicom_dir:str,                    # folder of DICOM files (searched recursively)
                    work_dir:str,                     # work dir to write slices.parquet, failures.csv, images/, summary.json
-                   group_by:str='series',            # group slices by 'series' or 'study'
+                   group_by:Param('report rows: series, or studies (each series is still ordered on its own)', str, choices=['series', 'study'])='series',
                    workers:int=None,                 # worker processes (default: the CPUs of the job; 0: none)
                    size:int=512,                     # stored image side (slices are resized to it)
                    windows:str=','.join(DEFAULT_WINDOWS),  # stored windows: dicom, brain, subdural, bone or centre:width
                    force:bool=False,                 # redo every file and the tables, even when done with these parameters
                    shard:int=None,                   # process only this shard of the files (0..n_shards-1), write no tables
                    n_shards:int=1,                   # number of shards (job array tasks)
+                   dicom_mode:Param("the 'dicom' window: ours (12-bit fix, exact window) or the original's (integer window, no fix)", str, choices=['ours', 'original'])='ours',
+                   verify:bool=False,                # reuse a file's record only when its content hash matches too
+                   min_side:int=None,                # smallest image side a series may have (default: MIN_SIDE, 128)
                    n_workers:int=None,               # old name of --workers
                    debug:bool=False):                # show the traceback of an error
     "Scan a DICOM tree into an ordered slice table, a failure list and a uint8 image store."
-    with cli_errors('ich-preprocess', debug, made=[work_dir]):
+    with cli_errors('ich-preprocess', debug, made=[work_dir]), disk_full('ich-preprocess', work_dir):
         if not Path(dicom_dir).is_dir(): raise UsageError(f'DICOM folder {dicom_dir} does not exist')
         try: wins = parse_windows(windows)
         except ValueError as e: raise UsageError(f'--windows: {e}') from None
         try: s = preprocess(dicom_dir, work_dir, group_by, workers if workers is not None else n_workers, size, wins,
-                            force=force, shard=shard, n_shards=n_shards)
-        except (DiskFullError, WorkDirBusy) as e: raise SystemExit(f'ich-preprocess: {e}')
+                            force=force, shard=shard, n_shards=n_shards, verify=verify, min_side=min_side, dicom_mode=dicom_mode)
+        except WorkDirBusy as e: raise SystemExit(f'ich-preprocess: {e}')
     if shard is not None:
         return print(f"shard {shard} of {n_shards}: {s['files']} of {s['files_all_shards']} files ({s['files_processed_this_run']} "
                      f"new): {s['slices']} slices, {s['failures']} failures -> {work_dir} (merge: the same command without --shard)")

@@ -19,14 +19,16 @@ from fastai.optimizer import OptimWrapper
 from .core import *
 from .metrics import weighted_log_loss
 from .embed import embedding_names, load_embedding   # the embeddings format's reader (07)
-from .models import read_checkpoint, CheckpointError
+from .models import read_checkpoint, CheckpointError, ORIGINAL_LABELS
+from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['SPLITS', 'ORIGINAL_MILESTONES', 'SEQ_VERSION', 'SEQ_DEFAULTS', 'DEMO_SEQ', 'FeatStack', 'gather_inputs', 'SeqData',
-           'pos_diff', 'load_seq_data', 'SeqDataset', 'pad_collate', 'MaskedBatchNorm2d', 'ConvBNReLU', 'BiGRUHead',
-           'SequenceModel', 'masked_wbce', 'seq_loss', 'SliceLogLoss', 'seq_folds', 'MultiStepLR', 'scaled_milestones',
-           'seq_milestones', 'seq_dls', 'seq_learner', 'fit_seq', 'predict_series', 'train_folds', 'load_fold_model',
-           'predict_folds', 'sequence_stage']
+__all__ = ['PADDINGS', 'LAYOUTS', 'SPLITS', 'ORIGINAL_MILESTONES', 'SEQ_VERSION', 'SEQ_DEFAULTS', 'TTAS', 'DEMO_SEQ', 'FeatStack',
+           'gather_inputs', 'SeqData', 'pos_diff', 'load_seq_data', 'SeqDataset', 'pad_collate', 'MaskedBatchNorm2d',
+           'ConvBNReLU', 'BiGRUHead', 'prob_channels', 'SequenceModel', 'is_original_sequence_state',
+           'from_original_sequence_state', 'masked_wbce', 'seq_loss', 'SliceLogLoss', 'seq_folds', 'MultiStepLR',
+           'scaled_milestones', 'seq_milestones', 'seq_dls', 'seq_learner', 'fit_seq', 'series_pass', 'predict_series',
+           'train_folds', 'load_fold_model', 'predict_test', 'predict_folds', 'sequence_stage']
 
 # %% ../nbs/08_sequence.ipynb #4c5e307a
 class FeatStack:
@@ -183,16 +185,20 @@ class SeqDataset(torch.utils.data.Dataset):
         return d.feats[rows].astype(np.float32), d.probs[rows], pd_.astype(np.float32), y, rows
 
 # %% ../nbs/08_sequence.ipynb #1f332d27
-def pad_collate(items):
-    "Pad samples to the longest: `(feats (B,D,L,F), probs (B,M,L,6), pos_diff (B,L), mask (B,L), y (B,L,6), mask)`."
-    L = max(len(it[2]) for it in items); B = len(items)
+PADDINGS = ('masked', 'original')
+
+def pad_collate(items, pad_to=None, padding='masked'):
+    "Pad samples to the longest (or `pad_to`): `(feats (B,D,L,F), probs (B,M,L,6), pos_diff (B,L), mask (B,L), y (B,L,6), mask)`; `padding='original'`: the mask covers the zero padding too, which then goes through batch norm, the GRUs and the loss as in the original."
+    if padding not in PADDINGS: raise ValueError(f'padding must be one of {PADDINGS}, got {padding!r}')
+    L = max([len(it[2]) for it in items] + [pad_to or 0]); B = len(items)
     f0, p0 = items[0][0], items[0][1]
     fea = torch.zeros(B, L, *f0.shape[1:]); prb = torch.zeros(B, L, *p0.shape[1:])
-    pdf, mask, y = torch.zeros(B, L), torch.zeros(B, L, dtype=torch.bool), torch.zeros(B, L, N_CLASSES)
+    pdf, mask, y = torch.zeros(B, L), torch.full((B, L), padding == 'original'), torch.zeros(B, L, N_CLASSES)
     for b, (f, p, d, yy, _) in enumerate(items):
         n = len(d)
         fea[b, :n], prb[b, :n], pdf[b, :n], mask[b, :n], y[b, :n] = map(torch.as_tensor, (f, p, d, True, yy))
     return fea.permute(0, 2, 1, 3), prb.permute(0, 2, 1, 3), pdf, mask, y, mask
+
 
 # %% ../nbs/08_sequence.ipynb #ac9c1fd5
 class MaskedBatchNorm2d(nn.BatchNorm2d):
@@ -230,19 +236,31 @@ class BiGRUHead(nn.Module):
         h, _ = pad_packed_sequence(self.gru(packed)[0], batch_first=True, total_length=x.shape[1])
         return self.lin(h)
 
+# %% ../nbs/08_sequence.ipynb #44ec451c
+LAYOUTS = ('ours', 'original')
+_TO_ORIG = [LABELS.index(l) for l in ORIGINAL_LABELS]      # LABELS order -> the original's class order (any first)
+_FROM_ORIG = [list(ORIGINAL_LABELS).index(l) for l in LABELS]
+
+def prob_channels(probs, layout='ours'):
+    "Model 2's probability channels from the M models' `(B, M, L, 6)`: those (ours), or the original's 2M+1 (`check_oof.get_X`): their mean, the M cyclic differences p_i - p_(i+1 mod M), then the M models."
+    if layout == 'ours': return probs
+    return torch.cat([probs.mean(1, keepdim=True), probs - probs.roll(-1, 1), probs], 1)
+
+
 # %% ../nbs/08_sequence.ipynb #96f01a53
 class SequenceModel(nn.Module):
-    "The original two-part sequence model: `forward(feats, probs, pos_diff, mask) -> (out, out0)`, logits `(B, L, 6)`."
-    def __init__(self, n_feat_models, feat_dim, n_prob_models, hidden=96, drop=.5, add_position=True):
+    "The original two-part sequence model: `forward(feats, probs, pos_diff, mask) -> (out, out0)`, logits `(B, L, 6)` in `LABELS` order."
+    def __init__(self, n_feat_models, feat_dim, n_prob_models, hidden=96, drop=.5, add_position=True, layout='ours'):
         super().__init__()
-        self.F, self.add_position = n_feat_models, add_position
+        if layout not in LAYOUTS: raise ValueError(f'layout must be one of {LAYOUTS}, got {layout!r}')
+        self.F, self.add_position, self.layout = n_feat_models, add_position, layout
         # model 1: embeddings -> out0
         self.drop = nn.ModuleList([nn.Dropout2d(drop) for _ in range(3)])
         self.fea1, self.fea2 = ConvBNReLU(feat_dim, 512), ConvBNReLU(512, 128)
         self.head_a = nn.Linear(128 * n_feat_models, N_CLASSES)
         self.head_b = BiGRUHead(128 * n_feat_models, hidden)
-        # model 2: probabilities + sigmoid(out0) (+ position) -> out
-        ni = n_prob_models + 1 + int(add_position)
+        # model 2: probabilities (+ position) + sigmoid(out0) -> out
+        ni = (n_prob_models if layout == 'ours' else 2 * n_prob_models + 1) + 1 + int(add_position)
         self.convs = nn.ModuleList([ConvBNReLU(ni, 512, (5, 1)), ConvBNReLU(512, 256, (3, 1), 2),
                                     ConvBNReLU(256, 256, (3, 1), 4), ConvBNReLU(256, 256, (3, 1), 2)])
         self.conv_final = nn.Conv2d(256, 1, (3, 1), padding=(1, 0), bias=False)
@@ -250,25 +268,50 @@ class SequenceModel(nn.Module):
 
     def forward(self, feats, probs, pos_diff, mask):
         B, _, L, _ = feats.shape
+        orig = self.layout == 'original'   # the original's class order (any first) inside, its channel order for model 2
+        if orig: probs = probs[..., _TO_ORIG]
         m4, lengths = mask[:, None, :, None].to(feats.dtype), mask.sum(1)
         x = self.fea1(self.drop[0](feats), m4)
         x = self.drop[2](self.fea2(self.drop[1](x), m4))                # (B, 128, L, F)
         x = x.permute(0, 2, 1, 3).reshape(B, L, 128 * self.F)           # 128F per slice
         out0 = self.head_a(x) + self.head_b(x, lengths)                 # (B, L, 6)
-        chans = [probs, torch.sigmoid(out0)[:, None]]
-        if self.add_position: chans.append(pos_diff[:, None, :, None].expand(B, 1, L, N_CLASSES))
-        h = torch.cat(chans, 1)                                         # (B, M+2, L, 6)
+        pos = [pos_diff[:, None, :, None].expand(B, 1, L, N_CLASSES)] if self.add_position else []
+        s0 = torch.sigmoid(out0)[:, None]
+        h = torch.cat([prob_channels(probs, self.layout), *pos, s0] if orig else [probs, s0, *pos], 1)
         for conv in self.convs: h = conv(h, m4)                         # (B, 256, L, 6)
         c = self.conv_final(h)[:, 0]                                    # (B, L, 6)
-        g = self.head_g(h.permute(0, 2, 1, 3).reshape(B, L, 256 * N_CLASSES), lengths)
-        return c + g, out0
+        out = c + self.head_g(h.permute(0, 2, 1, 3).reshape(B, L, 256 * N_CLASSES), lengths)
+        return (out[..., _FROM_ORIG], out0[..., _FROM_ORIG]) if orig else (out, out0)
 
-    def init_bias(self, prior):
-        "Start both outputs at the logits of the class frequencies `prior` (zero-initialised GRU head of `out0`)."
-        b = torch.logit(torch.as_tensor(np.clip(prior, 1e-3, 1 - 1e-3), dtype=torch.float32))
-        with torch.no_grad():
-            self.head_a.bias.copy_(b); self.head_b.lin.bias.zero_(); self.head_g.lin.bias.copy_(b)
-        return self
+
+# %% ../nbs/08_sequence.ipynb #seqorig1
+@patch
+def init_bias(self: SequenceModel, prior):
+    "Start both outputs at the logits of the class frequencies `prior` (LABELS order; zero-initialised GRU head of `out0`)."
+    b = torch.logit(torch.as_tensor(np.clip(prior, 1e-3, 1 - 1e-3), dtype=torch.float32))
+    if self.layout == 'original': b = b[_TO_ORIG]
+    with torch.no_grad():
+        self.head_a.bias.copy_(b); self.head_b.lin.bias.zero_(); self.head_g.lin.bias.copy_(b)
+    return self
+
+_ORIG_KEYS = [('fea_conv.1.', 'fea1.conv.'), ('fea_conv.2.', 'fea1.bn.'), ('fea_conv.5.', 'fea2.conv.'), ('fea_conv.6.', 'fea2.bn.'),
+              ('fea_first_final.0.', 'head_a.'), ('fea_lstm.', 'head_b.gru.'), ('fea_lstm_final.0.', 'head_b.lin.'),
+              ('conv_first.0.', 'convs.0.conv.'), ('conv_first.1.', 'convs.0.bn.'), ('conv_first.3.', 'convs.1.conv.'), ('conv_first.4.', 'convs.1.bn.'),
+              ('conv_res.0.', 'convs.2.conv.'), ('conv_res.1.', 'convs.2.bn.'), ('conv_res.3.', 'convs.3.conv.'), ('conv_res.4.', 'convs.3.bn.'),
+              ('conv_final.0.', 'conv_final.'), ('lstm.', 'head_g.gru.'), ('final.0.', 'head_g.lin.')]
+
+def is_original_sequence_state(sd) -> bool: return any(k.split('.', 1)[-1].startswith('fea_conv.') for k in sd)
+
+def from_original_sequence_state(sd) -> dict:
+    "A state dict of the original's `SequenceModel` (SequenceModel/main.py; `module.` prefixes dropped) with our names: its 1 x 1 and 1 x 192 convolutions as our linear heads."
+    sd = {k.removeprefix('module.'): v for k, v in sd.items()}
+    out = {}
+    for k, v in sd.items():
+        new = next((n + k[len(o):] for o, n in _ORIG_KEYS if k.startswith(o)), None)
+        if new is None: raise KeyError(f'{k}: not a key of the original sequence model')
+        out[new] = v.reshape(v.shape[0], -1) if new.endswith('lin.weight') or new == 'head_a.weight' else v
+    return out
+
 
 # %% ../nbs/08_sequence.ipynb #220d0aaf
 def masked_wbce(logits, y, mask, weights=None):
@@ -332,22 +375,26 @@ def seq_milestones(epochs, milestones=None) -> list:
     return scaled_milestones(epochs) if milestones is None else sorted(int(m) for m in milestones)
 
 # %% ../nbs/08_sequence.ipynb #1c0d890a
-def seq_dls(data, trn, val, bs=128, seed=0, crop=24):
-    "fastai `DataLoaders` of padded batches: random training samples of series `trn`, whole series `val`."
+def seq_dls(data, trn, val, bs=128, seed=0, crop=24, padding='masked'):
+    "fastai `DataLoaders` of padded batches: random training samples of series `trn` (`padding='original'`: zero-padded to `crop`, padding unmasked), whole series `val`."
     g = torch.Generator().manual_seed(seed)
-    mk = partial(torch.utils.data.DataLoader, collate_fn=pad_collate, num_workers=0)
-    dls = DataLoaders(mk(SeqDataset(data, trn, train=True, crop=crop, seed=seed), batch_size=bs, shuffle=True, drop_last=len(trn) > bs, generator=g),
-                      mk(SeqDataset(data, val), batch_size=bs))
+    mk = partial(torch.utils.data.DataLoader, num_workers=0)
+    tr_collate = partial(pad_collate, pad_to=crop if padding == 'original' else None, padding=padding)
+    dls = DataLoaders(mk(SeqDataset(data, trn, train=True, crop=crop, seed=seed), batch_size=bs, shuffle=True, drop_last=len(trn) > bs, generator=g,
+                         collate_fn=tr_collate),
+                      mk(SeqDataset(data, val), batch_size=bs, collate_fn=pad_collate))   # validation: every series whole, as the original's batches of one
     dls.n_inp = 4
     return dls
 
-def seq_learner(data, trn, val, bs=128, lr=3e-4, seed=0, crop=24, hidden=96, drop=.5, prior_init=True, path='.', device=None):
+def seq_learner(data, trn, val, bs=128, lr=3e-4, seed=0, crop=24, hidden=96, drop=.5, prior_init=True, path='.', device=None,
+                padding='masked', layout='ours'):
     "A fastai `Learner` of a fresh `SequenceModel` on series `trn` (training) and `val` (validation)."
     torch.manual_seed(seed)
-    model = SequenceModel(data.feats.shape[2], data.feats.shape[1], data.probs.shape[1], hidden, drop)
+    model = SequenceModel(data.feats.shape[2], data.feats.shape[1], data.probs.shape[1], hidden, drop, layout=layout)
     if prior_init: model.init_bias(data.y[np.concatenate([data.rows[i] for i in trn])].mean(0))
-    return Learner(seq_dls(data, trn, val, bs, seed, crop), model.to(get_device(device or 'auto')), loss_func=seq_loss, lr=lr,
+    return Learner(seq_dls(data, trn, val, bs, seed, crop, padding), model.to(get_device(device or 'auto')), loss_func=seq_loss, lr=lr,
                    opt_func=partial(OptimWrapper, opt=torch.optim.Adam), metrics=[SliceLogLoss()], path=path, model_dir='.')
+
 
 # %% ../nbs/08_sequence.ipynb #c9e4f0ba
 def _epoch_line(row) -> str:
@@ -370,26 +417,32 @@ def fit_seq(learn, epochs, milestones=None, fname='best', quiet=False) -> dict:
 
 # %% ../nbs/08_sequence.ipynb #f84d35f7
 @torch.no_grad()
-def predict_series(model, data: SeqData, groups=None, bs=64, device=None) -> tuple:
-    "Rows and TTA probabilities (mean of forward and reversed pass) of the slices of series `groups`."
+def series_pass(model, data: SeqData, groups=None, reverse=False, bs=64) -> tuple:
+    "Rows (sorted) and logits of one pass over the slices of series `groups`, forward or reversed."
     dev = next(model.parameters()).device
     model.eval()
-    outs = []
-    for rev in (False, True):
-        dl = torch.utils.data.DataLoader(SeqDataset(data, groups, reverse=rev), batch_size=bs, collate_fn=lambda it: (pad_collate(it), [i[4] for i in it]))
-        rows, probs = [], []
-        for batch, rws in dl:
-            out = torch.sigmoid(model(*[t.to(dev) for t in batch[:4]])[0]).cpu().numpy()
-            for o, r in zip(out, rws): rows.append(r); probs.append(o[:len(r)])
-        rows, probs = np.concatenate(rows), np.concatenate(probs)
-        o = np.argsort(rows, kind='stable'); outs.append((rows[o], probs[o]))
-    assert (outs[0][0] == outs[1][0]).all()
-    return outs[0][0], (outs[0][1] + outs[1][1]) / 2
+    dl = torch.utils.data.DataLoader(SeqDataset(data, groups, reverse=reverse), batch_size=bs, collate_fn=lambda it: (pad_collate(it), [i[4] for i in it]))
+    rows, logits = [], []
+    for batch, rws in dl:
+        out = model(*[t.to(dev) for t in batch[:4]])[0].float().cpu().numpy()
+        for o, r in zip(out, rws): rows.append(r); logits.append(o[:len(r)])
+    rows, logits = np.concatenate(rows), np.concatenate(logits)
+    o = np.argsort(rows, kind='stable')
+    return rows[o], logits[o]
+
+def _sigmoid(x): return 1 / (1 + np.exp(-x))
+
+def predict_series(model, data: SeqData, groups=None, bs=64, device=None, average='probs') -> tuple:
+    "Rows and TTA probabilities of the slices of series `groups`: the forward and the reversed pass averaged as probabilities (`average='probs'`) or as logits (`'logits'`: the original's out-of-fold)."
+    (r0, a), (r1, b) = series_pass(model, data, groups, False, bs), series_pass(model, data, groups, True, bs)
+    assert (r0 == r1).all()
+    return r0, (_sigmoid((a + b) / 2) if average == 'logits' else (_sigmoid(a) + _sigmoid(b)) / 2)
+
 
 # %% ../nbs/08_sequence.ipynb #3f86fb18
-SEQ_VERSION = 2   # bump when the model or its training changes: finished folds of another version are retrained
-SEQ_DEFAULTS = dict(n_folds=5, epochs=40, bs=128, lr=3e-4, seed=0, crop=24, hidden=96, drop=.5, prior_init=False, group_col='group_id',
-                    milestones='original', split='kfold')   # the original's (SequenceModel/main.py)
+SEQ_VERSION = 3   # bump when the model or its training changes: finished folds of another version are retrained
+SEQ_DEFAULTS = dict(n_folds=10, epochs=40, bs=128, lr=3e-4, seed=48, crop=24, hidden=96, drop=.5, prior_init=False, group_col='group_id',
+                    milestones='original', split='kfold', padding='original', layout='original', tta='original')   # the original's (SequenceModel/main.py)
 
 def _inputs_key(work, names):
     "Identity of what the stage reads (every file's size, mtime_ns and inode: embeddings, labels, slices), for the resume hash."
@@ -414,7 +467,7 @@ def train_folds(work, data, folds, p, names, device=None, quiet=False) -> list:
         if stage_done(work, f'sequence_fold{k}', fp) and fn.exists():
             recs.append(load_json(Path(work)/WD.stages/f'sequence_fold{k}.json')['record']); continue
         learn = seq_learner(data, np.flatnonzero(folds != k), np.flatnonzero(folds == k), p['bs'], p['lr'], p['seed'] + k,
-                            p['crop'], p['hidden'], p['drop'], p['prior_init'], path=fn.parent, device=device)
+                            p['crop'], p['hidden'], p['drop'], p['prior_init'], path=fn.parent, device=device, padding=p['padding'], layout=p['layout'])
         rec = dict(fold=k, **fit_seq(learn, p['epochs'], p['milestones'], fname=f'.fold{k}_best', quiet=quiet))
         _save_model(learn.model, fn)
         mark_done(work, f'sequence_fold{k}', fp, record=rec)
@@ -423,29 +476,42 @@ def train_folds(work, data, folds, p, names, device=None, quiet=False) -> list:
     return recs
 
 # %% ../nbs/08_sequence.ipynb #493d3331
-def load_fold_model(work, k, data, hidden=96, drop=.5, device=None):
-    "The trained `SequenceModel` of fold `k` (strict load), in eval mode."
-    model = SequenceModel(data.feats.shape[2], data.feats.shape[1], data.probs.shape[1], hidden, drop)
+def load_fold_model(work, k, data, hidden=96, drop=.5, device=None, layout='ours'):
+    "The trained `SequenceModel` of fold `k` (strict load; a file in the original's layout is renamed first), in eval mode."
+    model = SequenceModel(data.feats.shape[2], data.feats.shape[1], data.probs.shape[1], hidden, drop, layout=layout)
     fn = require_file(Path(work)/WD.seq/WD.seq.model(k), f'sequence model fold {k}')
     sd, _ = read_checkpoint(fn)   # an empty, cut-short or foreign file: a CheckpointError naming it
-    try: model.load_state_dict(sd, strict=True)
-    except RuntimeError as e:
+    try:
+        if is_original_sequence_state(sd): sd = from_original_sequence_state(sd)
+        model.load_state_dict(sd, strict=True)
+    except (RuntimeError, KeyError) as e:
         raise CheckpointError(f'{fn}: does not fit the sequence model of these inputs ({" ".join(str(e).split())[:300]})') from None
     return model.to(get_device(device or 'auto')).eval()
 
+TTAS = ('probs', 'original')
+
+def predict_test(models, data: SeqData, tta='probs') -> tuple:
+    "Rows and probabilities of a test set: the mean over fold models of forward and reversed passes; `tta='original'` as the original's test code: the forward pass of every fold, the reversed pass of folds 0-4 only (its loop says `range(5)` with 10 folds), each averaged as probabilities."
+    fwd = [series_pass(m, data) for m in models]
+    rev = [series_pass(m, data, reverse=True) for m in (models[:5] if tta == 'original' else models)]
+    rows = fwd[0][0]
+    return rows, (np.mean([_sigmoid(l) for _, l in fwd], 0) + np.mean([_sigmoid(l) for _, l in rev], 0)) / 2
+
 def predict_folds(work, oof: SeqData, test: SeqData | None, folds, p, device=None):
-    "Out-of-fold predictions (each series by its fold's model) and test predictions (mean over folds)."
-    rows, probs, fold, test_p = [], [], [], []
+    "Out-of-fold predictions (each series by its fold's model; the original averages the two passes' logits) and test predictions (`predict_test`)."
+    rows, probs, fold, models = [], [], [], []
     for k in range(p['n_folds']):
-        model = load_fold_model(work, k, oof, p['hidden'], p['drop'], device)
-        r, pr = predict_series(model, oof, np.flatnonzero(folds == k))
-        rows.append(r); probs.append(pr); fold.append(np.full(len(r), k))
-        if test is not None and len(test): test_p.append(predict_series(model, test))
+        model = load_fold_model(work, k, oof, p['hidden'], p['drop'], device, p.get('layout', 'ours'))
+        r, pr = predict_series(model, oof, np.flatnonzero(folds == k), average='logits' if p.get('tta') == 'original' else 'probs')
+        rows.append(r); probs.append(pr); fold.append(np.full(len(r), k)); models.append(model)
     o = np.argsort(np.concatenate(rows))
     oof_df = _frame(oof.ids[np.concatenate(rows)[o]], np.concatenate(probs)[o], fold=np.concatenate(fold)[o])
     test_df = None
-    if test_p: test_df = _frame(test.ids[test_p[0][0]], np.mean([tp[1] for tp in test_p], 0))
+    if test is not None and len(test):
+        r, pr = predict_test(models, test, p.get('tta', 'probs'))
+        test_df = _frame(test.ids[r], pr)
     return oof_df, test_df
+
 
 # %% ../nbs/08_sequence.ipynb #86aecaaf
 def sequence_stage(work, names=None, device=None, quiet=False, force=False, **params) -> dict:
@@ -482,4 +548,5 @@ def _sequence_stage(work, names, p, device, quiet):
     return scores
 
 # %% ../nbs/08_sequence.ipynb #ce8b3489
-DEMO_SEQ = dict(n_folds=3, epochs=10, bs=4, lr=1e-3, seed=0, split='stratified', milestones=None, prior_init=True)   # ours: see the model section
+DEMO_SEQ = dict(n_folds=3, epochs=10, bs=4, lr=1e-3, seed=0, split='stratified', milestones=None, prior_init=True, padding='masked', layout='ours',
+                tta='probs')   # ours: see the model section

@@ -60,7 +60,7 @@ def cnn_metrics() -> list:
     return [AccumMetric(_wll, name='wll', **m)] + [AccumMetric(partial(_auc, c=c), name=f'auc_{l}', **m) for c, l in enumerate(LABELS)]
 
 # %% ../nbs/06_train_cnn.ipynb #ccc505e1
-_OURS = dict(schedule='one_cycle', valid_every=1, wd_bn_bias=False, sampler='none', prior_bias=True, aug='original')
+_OURS = dict(schedule='one_cycle', valid_every=1, wd_bn_bias=False, sampler='none', prior_bias=True, aug='fused')
 PROFILES = {'demo': dict(lr=3e-3, wd=1e-4, **{**_OURS, 'aug': 'no_erase'}), 'full': dict(lr=5e-4, wd=2e-5, **_OURS),
             'original': dict(lr=5e-4, wd=2e-5, schedule='original', valid_every=5, wd_bn_bias=True, sampler='original', prior_bias=False,
                              aug='original')}
