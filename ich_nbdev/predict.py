@@ -26,7 +26,8 @@ __all__ = ['LIMITS', 'LAYOUT_HELP', 'TTA', 'OTHER_WINDOWS', 'RESULTS', 'LOCK', '
            'select_slices', 'saliency_figures', 'ensemble_maps', 'OutputBusy', 'out_lock', 'new_stage',
            'finish_publication', 'publish', 'check_out_dir', 'store_size', 'check_predict_call', 'NoSlices',
            'prepare_dicoms', 'run_cnns', 'table_name', 'write_tables', 'models_record', 'report_info', 'qc_counts',
-           'qc_summary', 'predict', 'predict_cli', 'place_checkpoints', 'fetch_models', 'download_cli']
+           'qc_summary', 'read_thresholds', 'read_calibration', 'apply_temperature', 'calibrate', 'predict',
+           'predict_cli', 'place_checkpoints', 'fetch_models', 'download_cli']
 
 # %% ../nbs/11_predict.ipynb #ad6e0e96
 @dataclass
@@ -213,15 +214,16 @@ def per_slice_table(slices, final, cnn, root=None) -> pd.DataFrame:
 def _union(flags) -> str: return ','.join(sorted({f for s in flags for f in str(s).split(',') if f and f != 'nan'}))
 
 def per_series_table(per_slice, threshold=0.5, group_by='series') -> pd.DataFrame:
-    "One row per series (or study, `group_by='study'`: the max over its series, each series ordered and predicted on its own): slice count, qc flags, max probability and flag per class, the most suspicious slice and its series."
+    "One row per series (or study, `group_by='study'`: the max over its series, each series ordered and predicted on its own): slice count, qc flags, max probability and flag per class (at `threshold`, or a class's own in a dict of them), the most suspicious slice and its series."
     key = per_slice.group_id if group_by == 'series' else per_slice.study
+    th = {l: (threshold.get(l, .5) if isinstance(threshold, dict) else threshold) for l in LABELS}
     rows = []
     for g, d in per_slice.groupby(key, sort=True):
         top = d.loc[d['any'].idxmax()]
         r = dict(level=group_by, group_id=g, study_uid=d.study.iloc[0], series_uids=';'.join(sorted(d.series.unique())),
                  groups=';'.join(sorted(d.group_id.unique())), n_series=d.group_id.nunique(), n_slices=len(d), qc=_union(d.get('qc', [])))
         r.update({f'max_{l}': float(d[l].max()) for l in LABELS})
-        r.update({f'flag_{l}': 'yes' if d[l].max() >= threshold else 'no' for l in LABELS})
+        r.update({f'flag_{l}': 'yes' if d[l].max() >= th[l] else 'no' for l in LABELS})
         r.update(top_series=top.group_id, top_slice_idx=int(top.slice_idx), top_image_id=top.image_id, top_instance_number=top.get('instance_number', np.nan),
                  top_sop_instance_uid=top.get('sop_instance_uid', ''), top_file=top.get('file', ''))
         rows.append(r)
@@ -462,9 +464,39 @@ def qc_summary(qc) -> str:
     return f'flagged: {f}; files refused: {r}'
 
 
+# %% ../nbs/11_predict.ipynb #e1f59151
+def read_thresholds(fn) -> dict:
+    "Per-class thresholds of a file: ich-evaluate's `thresholds.json`, or a plain {class: threshold}; a `BadFile` naming it otherwise."
+    d = load_json(fn)
+    d = d.get('thresholds', d) if isinstance(d, dict) else d
+    if not isinstance(d, dict) or not d or not all(k in LABELS and isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1 for k, v in d.items()):
+        raise BadFile(f'{fn}: expected per-class thresholds in 0..1 (classes {", ".join(LABELS)})')
+    return {k: float(v) for k, v in d.items()}
+
+def read_calibration(fn) -> dict:
+    "Per-class temperatures of ich-evaluate's `calibration.json` (or a plain {class: temperature}); a `BadFile` naming it otherwise."
+    d = load_json(fn)
+    d = d.get('temperature', d) if isinstance(d, dict) else d
+    if not isinstance(d, dict) or not d or not all(k in LABELS and isinstance(v, (int, float)) and not isinstance(v, bool) and .01 <= v <= 100 for k, v in d.items()):
+        raise BadFile(f'{fn}: expected per-class temperatures in 0.01..100 (classes {", ".join(LABELS)})')
+    return {k: float(v) for k, v in d.items()}
+
+def apply_temperature(p, t) -> np.ndarray:
+    "sigmoid(logit(p) / t): the probabilities `p` calibrated by temperature `t`."
+    q = np.clip(np.asarray(p, np.float64), 1e-7, 1 - 1e-7)
+    return 1 / (1 + np.exp(-np.log(q / (1 - q)) / t))
+
+def calibrate(probs, temps) -> np.ndarray:
+    "`[N, 6]` probabilities (LABELS order) with each class that has a temperature in `temps` calibrated."
+    out = np.array(probs, np.float32, copy=True)
+    for j, l in enumerate(LABELS):
+        if l in (temps or {}): out[:, j] = apply_temperature(out[:, j], temps[l])
+    return out
+
+
 # %% ../nbs/11_predict.ipynb #ed2e1855
 def _predict_into(stage, dicom_dir, out, work, models_dir, specs, group_by, tta, dev, batch_size, saliency, saliency_slices,
-                  threshold, size, n_top, report, n_workers, quiet, force, verify) -> dict:
+                  threshold, size, n_top, report, n_workers, quiet, force, verify, temps=None) -> dict:
     "Every step of a run, its results written into `stage`; the run record."
     tm, bs, seq, t0 = _Timer(), BatchSize(batch_size, dev), find_sequence(models_dir, specs), time.time()
     with tm('preprocess'): prep, slices, store, fails = prepare_dicoms(dicom_dir, out, work, specs, group_by, n_workers, quiet, force, verify, stage)
@@ -472,19 +504,21 @@ def _predict_into(stage, dicom_dir, out, work, models_dir, specs, group_by, tta,
     cnn = final = np.mean([o[0] for o in outs.values()], 0)
     if seq is not None:
         with tm('sequence'): final = sequence_predict(models_dir, seq, slices, outs, dev)
+    if temps: final = calibrate(final, temps)   # ich-evaluate's temperatures, per class
+    th_any = threshold.get('any', .5) if isinstance(threshold, dict) else threshold
     per_slice, per_series = write_tables(stage, slices, final, cnn, dicom_dir, threshold, group_by)
     figs = {}
     if report:
         with tm('figures'):
             row_of = dict(zip(slices.image_id.astype(str), range(len(slices))))
-            figs = saliency_figures(stage, store, per_slice, row_of, members, saliency, saliency_slices, n_top, threshold, device=dev, quiet=quiet)
+            figs = saliency_figures(stage, store, per_slice, row_of, members, saliency, saliency_slices, n_top, th_any, device=dev, quiet=quiet)
     rec = dict(dicom_dir=str(dicom_dir), out_dir=str(out), work_dir=str(work), models_dir=str(models_dir), command=' '.join(sys.argv), level=group_by,
                options=dict(group_by=group_by, tta=tta, device=str(dev), batch_size=str(batch_size), final_batch_size=bs.bs,
-                            saliency=saliency, saliency_slices=saliency_slices, threshold=threshold, size=size),
+                            saliency=saliency, saliency_slices=saliency_slices, threshold=threshold, calibration=temps, size=size),
                **models_record(specs, seq), n_slices=len(slices), n_series=len(per_series), n_failures=len(fails), qc=qc_counts(per_series, fails),
                n_flagged=int((per_series.flag_any == 'yes').sum()), preprocess=prep, env=env_info(), timings=tm.t,
                started=time.strftime('%Y-%m-%dT%H:%M:%S%z', time.localtime(t0)))
-    if report: sal.write_report(stage, per_series, figs, report_info(rec, specs), threshold); rec['report'] = str(Path(out)/'report.html')
+    if report: sal.write_report(stage, per_series, figs, report_info(rec, specs), th_any); rec['report'] = str(Path(out)/'report.html')
     save_json(dict(rec, ended=time.strftime('%Y-%m-%dT%H:%M:%S%z')), Path(stage)/'run.json')
     return rec
 
@@ -492,9 +526,11 @@ def _predict_into(stage, dicom_dir, out, work, models_dir, specs, group_by, tta,
 # %% ../nbs/11_predict.ipynb #27d8c833
 def predict(dicom_dir, out_dir, models_dir, group_by='series', tta='flip', device='auto', batch_size='auto',
             saliency='none', saliency_slices='top', threshold=0.5, size=None, n_top=3, work_dir=None,
-            report=True, n_workers=None, quiet=False, force=False, wait=False, verify=False) -> dict:
+            report=True, n_workers=None, quiet=False, force=False, wait=False, verify=False, thresholds=None, calibration=None) -> dict:
     "Predict every slice of the DICOM files under `dicom_dir` with the models of `models_dir`; publish the results in OUT_DIR as one unit."
     check_predict_call(dicom_dir, tta, saliency, group_by)
+    if thresholds: threshold = {**{l: threshold for l in LABELS}, **(thresholds if isinstance(thresholds, dict) else read_thresholds(thresholds))}
+    temps = (calibration if isinstance(calibration, dict) else read_calibration(calibration)) if calibration else None
     out, dev = Path(out_dir), get_device(device)
     specs = [dataclasses.replace(s, size=int(size)) if size else s for s in find_models(models_dir)]
     check_out_dir(out, models_dir)
@@ -505,7 +541,7 @@ def predict(dicom_dir, out_dir, models_dir, group_by='series', tta='flip', devic
         stage = new_stage(out)
         try:
             rec = _predict_into(stage, dicom_dir, out, work, models_dir, specs, group_by, tta, dev, batch_size, saliency, saliency_slices,
-                                threshold, size, n_top, report, n_workers, quiet, force, verify)
+                                threshold, size, n_top, report, n_workers, quiet, force, verify, temps)
             publish(stage, out)
         finally: shutil.rmtree(stage, ignore_errors=True)
     return rec
@@ -538,6 +574,8 @@ def predict_cli(dicom_dir:str,                                   # folder of DIC
                 force:bool=False,                                # preprocess every file again (and predict: always)
                 wait:bool=False,                                 # wait for another run into OUT_DIR to finish instead of stopping
                 verify:bool=False,                               # reuse a file's record only when its content hash matches too
+                thresholds:str=None,                             # per-class thresholds (ich-evaluate's thresholds.json) for the flags
+                calibration:str=None,                            # per-class temperatures (ich-evaluate's calibration.json) applied to the probabilities
                 n_workers:int=None,                              # old name of --workers
                 debug:bool=False):                               # show the traceback of an error
     "Predict intracranial hemorrhage on a folder of head CT DICOM files."
@@ -545,7 +583,8 @@ def predict_cli(dicom_dir:str,                                   # folder of DIC
     with cli_errors('ich-predict', debug, made=[out_dir]), disk_full('ich-predict', out_dir):
         _check_cli(dicom_dir, models, tta, device)
         rec = predict(dicom_dir, out_dir, models, group_by, tta, device, batch_size, saliency, saliency_slices, threshold, size, work_dir=work_dir,
-                      report=not no_report, n_workers=workers if workers is not None else n_workers, force=force, wait=wait, verify=verify)
+                      report=not no_report, n_workers=workers if workers is not None else n_workers, force=force, wait=wait, verify=verify,
+                      thresholds=thresholds, calibration=calibration)
     print(f"{rec['n_slices']} slices in {rec['n_series']} {group_by} ({rec['n_flagged']} flagged), {rec['n_failures']} files not used: {out_dir}")
     print(f"quality checks: {qc_summary(rec['qc'])}")
 

@@ -394,7 +394,7 @@ def drop_duplicates(df) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 # %% ../nbs/03_preprocess.ipynb #fe9d84c2
-MIN_SIDE = 128     # pixels: a CT slice is 512 (256 at the least in practice); the models read 256-512
+MIN_SIDE = 64      # pixels: a CT slice is 512 (256 at the least in practice); below 64 there is no anatomy to read (the demo's odd sizes go down to 96)
 MAX_TILT = 30.     # degrees from axial: head CT gantry tilts stay under it; beyond, a sagittal/coronal/oblique plane
 GAP_FACTOR = 1.5   # a step between neighbours over 1.5 x the series' median step is a gap
 HEAD_WORDS = ('HEAD', 'BRAIN', 'SKULL', 'CRAN', 'CEREB', 'NEURO', 'ENCEPH', 'KOPF', 'SCHAEDEL', 'SCHÄDEL', 'TETE', 'TÊTE', 'CABEZA')
@@ -472,6 +472,8 @@ def _flags(df) -> pd.Series:
                  'no_position': df.order_source.isin(['instance_number', 'path']).groupby(df.group_id).all(),
                  'not_head': _not_head(df)}
     if 'duplicate_position' in df: per_group['duplicate_position'] = df.duplicate_position.groupby(df.group_id).any()
+    for r in ('mixed_patients', 'too_small', 'not_axial'):   # refusals kept as flags (the Kaggle layout)
+        if 'refusal' in df: per_group[r] = df.refusal.eq(r).groupby(df.group_id).any()
     names = pd.Series('', index=g.size().index, dtype=object)
     for flag, hit in per_group.items(): names = names.where(~hit.reindex(names.index, fill_value=False), names + ',' + flag)
     return df.group_id.map(names.str.strip(','))
@@ -480,6 +482,9 @@ def series_qc(df, min_side=MIN_SIDE) -> tuple[pd.DataFrame, pd.DataFrame]:
     "Ordered slices -> (the slices to predict with their series' `qc` flags, failure rows of the refused series and of second instances at one position)."
     df = df.assign(mixed_orientation=df.groupby(series_key(df)).group_id.transform('nunique').gt(1))   # before a plane is refused
     why = _refusals(df, min_side)
+    kaggle = (why != '') & (df.split != '')   # the Kaggle layout: every slice is scored, so its refusals are flags
+    df = df.assign(refusal=why.where(kaggle, '').str.split(':').str[0])
+    why = why.where(~kaggle, '')
     refused, df = pd.DataFrame(dict(path=df.path[why != ''], reason=why[why != ''])), df[why == ''].reset_index(drop=True)
     dup = _position_duplicates(df)
     drop = (dup != '') & (df.split == '')   # the Kaggle layout keeps both (every slice is scored): flagged only
@@ -487,7 +492,7 @@ def series_qc(df, min_side=MIN_SIDE) -> tuple[pd.DataFrame, pd.DataFrame]:
                for k, gid in zip(dup[drop], df.group_id[drop])]
     refused = pd.concat([refused, pd.DataFrame(dict(path=df.path[drop], reason=reasons))], ignore_index=True)
     df = _number(df.assign(duplicate_position=df.group_id.isin(df.group_id[dup != '']))[~drop].reset_index(drop=True))
-    return df.assign(qc=_flags(df)).drop(columns=['duplicate_position', 'mixed_orientation']), refused.drop_duplicates().reset_index(drop=True)
+    return df.assign(qc=_flags(df)).drop(columns=['duplicate_position', 'mixed_orientation', 'refusal']), refused.drop_duplicates().reset_index(drop=True)
 
 
 # %% ../nbs/03_preprocess.ipynb #9fe65aa2

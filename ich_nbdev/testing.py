@@ -11,18 +11,22 @@ from pydicom.dataset import Dataset as DcmDataset, FileMetaDataset
 from pydicom import uid as _uid
 from .core import *
 from .models import ORIGINAL_LABELS, create_model, unwrap_model, legacy_densenet_keys
-from .synth import demo_data
+from .synth import demo_data, make_synth
 from .preprocess import preprocess, DEMO_PREP, _params
 from .data import link_work
 from .train import train_cnn, DEMO_CNN
 from .embed import embed, write_embeddings, DEMO_EMBED
 from .sequence import sequence_stage, DEMO_SEQ
+from .predict import predict
+from .evaluate import CQ500_CLASSES
+import shutil
 
 
 # %% auto #0
-__all__ = ['LEGACY_ENHANCED_CT', 'write_ct', 'write_enhanced_ct', 'save_release_checkpoint', 'fake_release', 'fake_slices',
-           'fake_embeddings', 'demo_work', 'demo_cnn_work', 'demo_cnn', 'demo_embeddings', 'demo_sequence', 'fake_tool',
-           'bash_job', 'sbatch_args', 'write_standin', 'standin_profile', 'local_cluster', 'submit_pipeline']
+__all__ = ['LEGACY_ENHANCED_CT', 'DEMO_EVAL', 'write_ct', 'write_enhanced_ct', 'save_release_checkpoint', 'fake_release',
+           'fake_slices', 'fake_embeddings', 'demo_work', 'demo_cnn_work', 'demo_cnn', 'demo_embeddings',
+           'demo_sequence', 'demo_evaluation', 'fake_tool', 'bash_job', 'sbatch_args', 'write_standin',
+           'standin_profile', 'local_cluster', 'submit_pipeline']
 
 # %% ../nbs/15_testing.ipynb #4d700ab5
 def write_ct(fn, raw, position=(0., 0., 0.), orientation=(1, 0, 0, 0, 1, 0), preamble=True, meta=True, **tags) -> Path:
@@ -180,6 +184,42 @@ def demo_sequence(**params) -> Path:
     work = demo_embeddings()
     sequence_stage(work, quiet=True, **{**DEMO_SEQ, **params})
     return work
+
+# %% ../nbs/15_testing.ipynb #demoeval
+DEMO_EVAL = dict(n_test_studies=32, slices=(20, 28), size=128, seed=11, pos_rate=.08)   # the external set of the evaluation's worked example
+
+def _cq500_layout(src, truth, dest) -> dict:
+    "Copy the test studies of synthetic set `src` into CQ500's layout under `dest`; scan name -> its slices' truth."
+    scans = {}
+    for k, (_, g) in enumerate(truth.groupby('study_uid', sort=True)):
+        d = Path(dest)/f'CQ500CT{k} CQ500CT{k}'/'Unknown Study'/'CT PLAIN THIN'; d.mkdir(parents=True, exist_ok=True)
+        for i, p in enumerate(g.sort_values('slice_idx').path): shutil.copy(Path(src)/p, d/f'CT{i:06d}.dcm')
+        scans[f'CQ500-CT-{k}'] = g
+    return scans
+
+def _reads(scans) -> pd.DataFrame:
+    "CQ500-format reads of the scans' truth: three readers, the third wrong about ICH on the first two scans."
+    rows = []
+    for k, (name, g) in enumerate(scans.items()):
+        r = {'name': name, 'Category': 'B1'}
+        for rd in ('R1', 'R2', 'R3'):
+            for code, cls in CQ500_CLASSES.items(): r[f'{rd}:{code}'] = int(g[cls].max() > 0) ^ int(rd == 'R3' and code == 'ICH' and k < 2)
+        rows.append(r)
+    return pd.DataFrame(rows)
+
+def demo_evaluation() -> dict:
+    "A labelled external set, built once (cached): `DEMO_EVAL`'s synthetic test studies in CQ500's layout predicted by the demo models, their CQ500-format `reads.csv` and Kaggle-format slice labels."
+    d = cache_dir('demo_evaluation', params_hash(dict(DEMO_EVAL, seq=DEMO_SEQ))[:10])
+    out = dict(pred=d/'pred', reads=d/'reads.csv', rsna=d/'labels_rsna.csv', dicoms=d/'dicoms')
+    with locked(d/'build'):
+        if (d/'done.json').exists(): return out
+        make_synth(d/'synth', n_studies=1, quirk_rate=0, n_corrupt=0, overwrite=True, **DEMO_EVAL)
+        truth = pd.read_parquet(d/'synth'/'synth_truth.parquet'); truth = truth[truth.split == 'test']
+        save_df(_reads(_cq500_layout(d/'synth', truth, out['dicoms'])), out['reads'])
+        save_df(pd.DataFrame(dict(ID=[f'{i}_{l}' for i in truth.image_id for l in LABELS], Label=truth[LABELS].values.ravel())), out['rsna'])
+        predict(out['dicoms'], out['pred'], demo_sequence(), tta='flip', report=False, quiet=True)
+        save_json({k: str(v) for k, v in out.items()}, d/'done.json')
+    return out
 
 # %% ../nbs/15_testing.ipynb #987ce7aa
 def fake_tool(path, log) -> Path:
