@@ -277,10 +277,11 @@ def rescale_of(ds, fn=None) -> tuple[float, float, list[str]]:
     if slope is not None and slope <= 0: raise DicomError(fn, 'bad_rescale', f'RescaleSlope={slope:g} (must be positive)')
     return (1. if slope is None else slope), (0. if icpt is None else icpt), ['no_rescale'] if slope is None or icpt is None else []
 
-def check_hu(hu, slope, icpt, fn):
-    "`bad_rescale` when the HU of a slice cannot be CT: outside `HU_LIMITS`, or no pixel in `HU_CT`."
+def check_hu(hu, slope, icpt, fn, raw_span=0.):
+    "`bad_rescale` when the HU of a slice cannot be CT: outside `HU_LIMITS`, no pixel in `HU_CT`, or flat (under 1 HU) where the stored values (`raw_span`) are not."
     lo, hi = float(hu.min()), float(hu.max())
-    if not (np.isfinite(lo) and np.isfinite(hi)) or lo < HU_LIMITS[0] or hi > HU_LIMITS[1] or hi < HU_CT[0] or lo > HU_CT[1]:
+    if (not (np.isfinite(lo) and np.isfinite(hi)) or lo < HU_LIMITS[0] or hi > HU_LIMITS[1] or hi < HU_CT[0] or lo > HU_CT[1]
+        or (raw_span >= 16 and hi - lo < 1)):
         raise DicomError(fn, 'bad_rescale', f'HU {lo:.4g}..{hi:.4g} after RescaleSlope={slope:g} RescaleIntercept={icpt:g} cannot be CT')
 
 
@@ -291,13 +292,14 @@ def dcm_hu(ds, frame=0) -> tuple[np.ndarray, list[str]]:
     fn = _fn(ds)
     slope, icpt, quirks = rescale_of(ds, fn)
     px = _raw_pixels(ds, frame).astype(np.float32)
+    span = float(px.max() - px.min())
     if _bad_intercept(ds, icpt):
         px += 1000; px[px >= 4096] -= 4096; icpt = -1000.
         quirks.append('12bit_intercept')
     if tag_str(ds, 'PhotometricInterpretation') == 'MONOCHROME1': quirks.append('monochrome1')
     if slope != 1: px *= np.float32(slope)
     px += np.float32(icpt)
-    check_hu(px, slope, icpt, fn)
+    check_hu(px, slope, icpt, fn, span)
     return px, quirks
 
 
