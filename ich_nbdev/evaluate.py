@@ -330,7 +330,7 @@ def _label_level(pred, labels, fmt, id_map):
 
 def evaluate(pred, labels_fn, out_dir, level=None, fmt='auto', id_map=None, n_boot=2000, seed=0, target_sensitivity=.95,
              thresholds=None, fit_temperature=False, compare=None, reader='majority') -> dict:
-    "Figures of predictions `pred` against labels `labels_fn` at each level: `metrics.json`, `thresholds.json`, `unmatched.csv`, figures and `report.html` in `out_dir`."
+    "Figures of predictions `pred` against labels `labels_fn` at each level: `metrics.json` (level -> class -> figures), `thresholds.json`, `unmatched.csv`, figures and `report.html` in `out_dir`."
     out, labels_fmt = Path(out_dir), read_labels(labels_fn, fmt, reader)
     labels, fmt = labels_fmt
     idm = dict(pd.read_csv(id_map, dtype=str).iloc[:, :2].values) if id_map else None
@@ -363,7 +363,7 @@ def write_evaluation(out, res, tables, unmatched, info, n_boot, seed) -> dict:
     "Write metrics.json, thresholds.json (of the series level, else the first), calibration.json (with temperatures), unmatched.csv, the figures and report.html."
     out.mkdir(parents=True, exist_ok=True)
     lv0 = 'series' if 'series' in res else next(iter(res))
-    save_json(dict(info, levels=res), out/'metrics.json')
+    save_json(dict(res, info=info), out/'metrics.json')   # level -> class -> figures, and what was evaluated
     save_json(dict(level=lv0, thresholds={l: r['threshold'] for l, r in res[lv0].items()}, target_sensitivity=info['target_sensitivity'],
                    note='chosen on the labelled set they are evaluated on: the sensitivity they reach there is optimistic for new data'
                    if info['target_sensitivity'] else 'fixed before this evaluation'), out/'thresholds.json')
