@@ -333,6 +333,9 @@ def finish_publication(out):
     out, j = Path(out), Path(out)/JOURNAL
     if j.exists():
         rec = load_json(j); stage, trash = out/rec['stage'], out/rec['trash']
+        if not stage.exists() and not all((out/n).exists() for n in rec['new']):   # the new results lost (removed by hand): the old ones back
+            for p in (trash.iterdir() if trash.exists() else []): os.replace(p, out/p.name)
+            rec['new'] = rec['old'] = []
         trash.mkdir(exist_ok=True)
         for n in rec['old']:   # a previous result: in OUT_DIR and not already this run's (moved in earlier, its staging copy gone)
             if (out/n).exists() and (n not in rec['new'] or (stage/n).exists()): os.replace(out/n, trash/n)
