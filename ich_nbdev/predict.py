@@ -18,6 +18,7 @@ from .preprocess import preprocess, load_slices, scan_dicom_dir, ImageStore, ALL
 from .sequence import SeqData, load_fold_model, predict_series, predict_test, LAYOUTS, TTAS
 from .submit import write_submission
 from . import saliency as sal
+from .sr import dicom_outputs
 
 # %% auto #0
 __all__ = ['LIMITS', 'LAYOUT_HELP', 'TTA', 'OTHER_WINDOWS', 'RESULTS', 'LOCK', 'JOURNAL', 'ARCHIVES', 'CNNSpec', 'release_models',
@@ -25,9 +26,9 @@ __all__ = ['LIMITS', 'LAYOUT_HELP', 'TTA', 'OTHER_WINDOWS', 'RESULTS', 'LOCK', '
            'cnn_predict', 'sequence_predict', 'per_slice_table', 'per_series_table', 'display_image', 'windows_sheet',
            'select_slices', 'saliency_figures', 'ensemble_maps', 'OutputBusy', 'out_lock', 'new_stage',
            'finish_publication', 'publish', 'check_out_dir', 'store_size', 'check_predict_call', 'NoSlices',
-           'prepare_dicoms', 'run_cnns', 'table_name', 'write_tables', 'models_record', 'report_info', 'qc_counts',
-           'qc_summary', 'read_thresholds', 'read_calibration', 'apply_temperature', 'calibrate', 'predict',
-           'predict_cli', 'place_checkpoints', 'fetch_models', 'download_cli']
+           'prepare_dicoms', 'loaded_once', 'run_cnns', 'table_name', 'write_tables', 'models_record', 'report_info',
+           'qc_counts', 'qc_summary', 'read_thresholds', 'read_calibration', 'apply_temperature', 'calibrate',
+           'predict', 'predict_cli', 'place_checkpoints', 'fetch_models', 'download_cli']
 
 # %% ../nbs/11_predict.ipynb #ad6e0e96
 @dataclass
@@ -177,7 +178,7 @@ def cnn_predict(models, store, idxs, size, tta='flip', mode='context', bs=None, 
     return p / len(models), f / len(models)
 
 # %% ../nbs/11_predict.ipynb #4053553a
-def sequence_predict(models_dir, seq, slices, outs, device='cpu') -> np.ndarray:
+def sequence_predict(models_dir, seq, slices, outs, device='cpu', loaded=None) -> np.ndarray:
     "Sequence-model probabilities `[N, 6]` (rows of `slices`) from the CNN outputs `outs` (name -> (probs, feats))."
     names, p = seq['names'], seq['params']
     N, D = len(slices), max(outs[n][1].shape[1] for n in names)
@@ -186,8 +187,8 @@ def sequence_predict(models_dir, seq, slices, outs, device='cpu') -> np.ndarray:
         feats[:, :outs[n][1].shape[1], j] = outs[n][1]; probs[:, j] = outs[n][0]
     ids = slices.image_id.astype(str).to_numpy()
     data = SeqData(ids, feats, probs, slices.assign(image_id=ids), group_col='group_id')
-    models = [load_fold_model(models_dir, WD.seq.model.fold_of(fn), data, p.get('hidden', 96), p.get('drop', .5), device, p.get('layout', 'ours'))
-              for fn in seq['files']]
+    models = [loaded_once(loaded, [fn], lambda: load_fold_model(models_dir, WD.seq.model.fold_of(fn), data, p.get('hidden', 96), p.get('drop', .5), device,
+                                                                p.get('layout', 'ours')), device) for fn in seq['files']]
     rows, pr = predict_test(models, data, p.get('tta', 'probs'))   # as the stage predicts its test set (the original's averaging in its mode)
     res = np.zeros((N, N_CLASSES), np.float32); res[rows] = pr
     return res
@@ -411,12 +412,19 @@ def prepare_dicoms(dicom_dir, out, work, specs, group_by='series', n_workers=Non
 
 
 # %% ../nbs/11_predict.ipynb #f468a27e
-def run_cnns(specs, store, tta='flip', bs=None, device='cpu', keep_first=False, quiet=False, tm=None) -> tuple[dict, list]:
-    "`(name -> (probs, feats) of every store row, averaged over folds and views; [(first fold, size, mode)] when `keep_first`)`."
+def loaded_once(cache, files, make, *key):
+    "`make()`, or what an earlier call with the same files (path, size, mtime, ctime, inode) and `key` made, when `cache` is a dict (a node loads its models once)."
+    if cache is None: return make()
+    k = (tuple(file_identity(files).items()), *map(str, key))
+    if k not in cache: cache[k] = make()
+    return cache[k]
+
+def run_cnns(specs, store, tta='flip', bs=None, device='cpu', keep_first=False, quiet=False, tm=None, loaded=None) -> tuple[dict, list]:
+    "`(name -> (probs, feats) of every store row, averaged over folds and views; [(first fold, size, mode)] when `keep_first`)`; models from `loaded` when given (see `loaded_once`)."
     outs, members, tm = {}, [], tm or _Timer()
     for s in specs:
         with tm(f'cnn {s.name}'):
-            models = load_folds(s, device)
+            models = loaded_once(loaded, s.files, lambda: load_folds(s, device), s.arch, device)
             if not quiet: print(f'{s.name}: {len(models)} folds at {s.size}px, {len(store)} slices')
             outs[s.name] = cnn_predict(models, store, np.arange(len(store)), s.size, tta, s.mode, bs, device, quiet)
             if keep_first: members.append((models[0], s.size, s.mode))   # the saliency ensemble
@@ -499,14 +507,14 @@ def calibrate(probs, temps) -> np.ndarray:
 
 # %% ../nbs/11_predict.ipynb #ed2e1855
 def _predict_into(stage, dicom_dir, out, work, models_dir, specs, group_by, tta, dev, batch_size, saliency, saliency_slices,
-                  threshold, size, n_top, report, n_workers, quiet, force, verify, temps=None) -> dict:
+                  threshold, size, n_top, report, n_workers, quiet, force, verify, temps=None, dicom_out=False, loaded=None) -> dict:
     "Every step of a run, its results written into `stage`; the run record."
     tm, bs, seq, t0 = _Timer(), BatchSize(batch_size, dev), find_sequence(models_dir, specs), time.time()
     with tm('preprocess'): prep, slices, store, fails = prepare_dicoms(dicom_dir, out, work, specs, group_by, n_workers, quiet, force, verify, stage)
-    outs, members = run_cnns(specs, store, tta, bs, dev, saliency != 'none', quiet, tm)
+    outs, members = run_cnns(specs, store, tta, bs, dev, saliency != 'none', quiet, tm, loaded)
     cnn = final = np.mean([o[0] for o in outs.values()], 0)
     if seq is not None:
-        with tm('sequence'): final = sequence_predict(models_dir, seq, slices, outs, dev)
+        with tm('sequence'): final = sequence_predict(models_dir, seq, slices, outs, dev, loaded)
     if temps: final = calibrate(final, temps)   # ich-evaluate's temperatures, per class
     th_any = threshold.get('any', .5) if isinstance(threshold, dict) else threshold
     per_slice, per_series = write_tables(stage, slices, final, cnn, dicom_dir, threshold, group_by)
@@ -521,6 +529,8 @@ def _predict_into(stage, dicom_dir, out, work, models_dir, specs, group_by, tta,
                **models_record(specs, seq), n_slices=len(slices), n_series=len(per_series), n_failures=len(fails), qc=qc_counts(per_series, fails),
                n_flagged=int((per_series.flag_any == 'yes').sum()), preprocess=prep, env=env_info(), timings=tm.t,
                started=time.strftime('%Y-%m-%dT%H:%M:%S%z', time.localtime(t0)))
+    if dicom_out:
+        with tm('dicom'): rec['dicom'] = len(dicom_outputs(stage, per_slice, rec, dicom_dir))   # SR and secondary captures per series
     if report: sal.write_report(stage, per_series, figs, report_info(rec, specs), th_any); rec['report'] = str(Path(out)/'report.html')
     save_json(dict(rec, ended=time.strftime('%Y-%m-%dT%H:%M:%S%z')), Path(stage)/'run.json')
     return rec
@@ -529,7 +539,7 @@ def _predict_into(stage, dicom_dir, out, work, models_dir, specs, group_by, tta,
 # %% ../nbs/11_predict.ipynb #27d8c833
 def predict(dicom_dir, out_dir, models_dir, group_by='series', tta='flip', device='auto', batch_size='auto',
             saliency='none', saliency_slices='top', threshold=0.5, size=None, n_top=3, work_dir=None,
-            report=True, n_workers=None, quiet=False, force=False, wait=False, verify=False, thresholds=None, calibration=None) -> dict:
+            report=True, n_workers=None, quiet=False, force=False, wait=False, verify=False, thresholds=None, calibration=None, dicom_out=False, loaded=None) -> dict:
     "Predict every slice of the DICOM files under `dicom_dir` with the models of `models_dir`; publish the results in OUT_DIR as one unit."
     check_predict_call(dicom_dir, tta, saliency, group_by)
     if thresholds: threshold = {**{l: threshold for l in LABELS}, **(thresholds if isinstance(thresholds, dict) else read_thresholds(thresholds))}
@@ -544,7 +554,7 @@ def predict(dicom_dir, out_dir, models_dir, group_by='series', tta='flip', devic
         stage = new_stage(out)
         try:
             rec = _predict_into(stage, dicom_dir, out, work, models_dir, specs, group_by, tta, dev, batch_size, saliency, saliency_slices,
-                                threshold, size, n_top, report, n_workers, quiet, force, verify, temps)
+                                threshold, size, n_top, report, n_workers, quiet, force, verify, temps, dicom_out, loaded)
             publish(stage, out)
         finally: shutil.rmtree(stage, ignore_errors=True)
     return rec
@@ -579,6 +589,7 @@ def predict_cli(dicom_dir:str,                                   # folder of DIC
                 verify:bool=False,                               # reuse a file's record only when its content hash matches too
                 thresholds:str=None,                             # per-class thresholds (ich-evaluate's thresholds.json) for the flags
                 calibration:str=None,                            # per-class temperatures (ich-evaluate's calibration.json) applied to the probabilities
+                dicom_out:bool=False,                            # also write a DICOM SR and secondary captures per series into OUT_DIR/dicom/ (for PACS)
                 n_workers:int=None,                              # old name of --workers
                 debug:bool=False):                               # show the traceback of an error
     "Predict intracranial hemorrhage on a folder of head CT DICOM files."
@@ -587,7 +598,7 @@ def predict_cli(dicom_dir:str,                                   # folder of DIC
         _check_cli(dicom_dir, models, tta, device)
         rec = predict(dicom_dir, out_dir, models, group_by, tta, device, batch_size, saliency, saliency_slices, threshold, size, work_dir=work_dir,
                       report=not no_report, n_workers=workers if workers is not None else n_workers, force=force, wait=wait, verify=verify,
-                      thresholds=thresholds, calibration=calibration)
+                      thresholds=thresholds, calibration=calibration, dicom_out=dicom_out)
     print(f"{rec['n_slices']} slices in {rec['n_series']} {group_by} ({rec['n_flagged']} flagged), {rec['n_failures']} files not used: {out_dir}")
     print(f"quality checks: {qc_summary(rec['qc'])}")
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_testing.ipynb #1a8fb859
 from __future__ import annotations
-import os, re, sys, subprocess
+import os, re, sys, subprocess, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, pydicom
 from pydicom.dataset import Dataset as DcmDataset, FileMetaDataset
@@ -24,9 +24,9 @@ import shutil
 
 # %% auto #0
 __all__ = ['LEGACY_ENHANCED_CT', 'DEMO_EVAL', 'write_ct', 'write_enhanced_ct', 'save_release_checkpoint', 'fake_release',
-           'fake_slices', 'fake_embeddings', 'demo_work', 'demo_cnn_work', 'demo_cnn', 'demo_embeddings',
-           'demo_sequence', 'demo_evaluation', 'fake_tool', 'bash_job', 'sbatch_args', 'write_standin',
-           'standin_profile', 'local_cluster', 'submit_pipeline']
+           'fake_slices', 'fake_embeddings', 'hospital_copy', 'demo_work', 'demo_cnn_work', 'demo_cnn',
+           'demo_embeddings', 'demo_sequence', 'demo_evaluation', 'fake_tool', 'bash_job', 'sbatch_args',
+           'write_standin', 'standin_profile', 'local_cluster', 'submit_pipeline']
 
 # %% ../nbs/15_testing.ipynb #4d700ab5
 def write_ct(fn, raw, position=(0., 0., 0.), orientation=(1, 0, 0, 0, 1, 0), preamble=True, meta=True, **tags) -> Path:
@@ -154,6 +154,21 @@ def fake_embeddings(work, n_studies=24, n_test_studies=4, slices=(6, 16), dims=(
         write_embeddings(wpath(work, WD.emb, f'fake{k}_{D}', 'x').parent, oof_index, feats[train], probs[train],
                          test_ids, feats[~train], probs[~train])
     return work
+
+# %% ../nbs/15_testing.ipynb #2458c049
+def hospital_copy(files, dest, patient='ICH^TEST', patient_id='ICH0001') -> list[Path]:
+    "Copies of DICOM `files` in `dest` with DICOM UIDs derived from their identifiers, and a patient name, ID and study date/time/ID/accession."
+    dest, out = Path(dest), []; dest.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='Invalid value for VR UI')
+        for fn in files:
+            ds = pydicom.dcmread(fn)
+            for k in ('StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID'): setattr(ds, k, _uid.generate_uid(entropy_srcs=[str(getattr(ds, k))]))
+            ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+            ds.PatientName, ds.PatientID, ds.StudyDate, ds.StudyTime, ds.StudyID, ds.AccessionNumber = patient, patient_id, '20261201', '120000', '1', 'A0001'
+            out.append(dest/f'{ds.SOPInstanceUID}.dcm'); ds.save_as(out[-1], enforce_file_format=True)
+    return out
+
 
 # %% ../nbs/15_testing.ipynb #7d095725
 def demo_work(**kwargs) -> Path:
