@@ -28,7 +28,7 @@ __all__ = ['LIMITS', 'LAYOUT_HELP', 'TTA', 'OTHER_WINDOWS', 'RESULTS', 'LOCK', '
            'finish_publication', 'publish', 'check_out_dir', 'store_size', 'check_predict_call', 'NoSlices',
            'prepare_dicoms', 'loaded_once', 'run_cnns', 'table_name', 'write_tables', 'models_record', 'report_info',
            'qc_counts', 'qc_summary', 'read_thresholds', 'read_calibration', 'apply_temperature', 'calibrate',
-           'predict', 'predict_cli', 'place_checkpoints', 'fetch_models', 'download_cli']
+           'predict', 'run_summary', 'predict_cli', 'place_checkpoints', 'fetch_models', 'download_cli']
 
 # %% ../nbs/11_predict.ipynb #ad6e0e96
 @dataclass
@@ -560,7 +560,7 @@ def predict(dicom_dir, out_dir, models_dir, group_by='series', tta='flip', devic
     return rec
 
 
-# %% ../nbs/11_predict.ipynb #c86b9237
+# %% ../nbs/11_predict.ipynb #c7585344
 def _check_cli(dicom_dir, models, tta, device):
     "The command line's own checks, before any work: one line each."
     if not models: raise UsageError('--models MODELS_DIR is required (see README: model layout)')
@@ -569,6 +569,12 @@ def _check_cli(dicom_dir, models, tta, device):
     except ValueError as e: raise UsageError(f'--tta: {e}') from None
     if device == 'cuda' and not torch.cuda.is_available(): raise UsageError('--device cuda: torch sees no CUDA GPU on this machine (use --device auto or cpu)')
 
+def run_summary(rec, out_dir) -> str:
+    "The two lines ich-predict ends with: what was predicted and flagged, and the quality checks."
+    return (f"{rec['n_slices']} slices in {rec['n_series']} {rec['level']} ({rec['n_flagged']} flagged), {rec['n_failures']} files not used: {out_dir}\n"
+            f"quality checks: {qc_summary(rec['qc'])}")
+
+# %% ../nbs/11_predict.ipynb #c86b9237
 @call_parse
 def predict_cli(dicom_dir:str,                                   # folder of DICOM files (searched recursively)
                 out_dir:str,                                     # where the outputs go (created)
@@ -599,8 +605,7 @@ def predict_cli(dicom_dir:str,                                   # folder of DIC
         rec = predict(dicom_dir, out_dir, models, group_by, tta, device, batch_size, saliency, saliency_slices, threshold, size, work_dir=work_dir,
                       report=not no_report, n_workers=workers if workers is not None else n_workers, force=force, wait=wait, verify=verify,
                       thresholds=thresholds, calibration=calibration, dicom_out=dicom_out)
-    print(f"{rec['n_slices']} slices in {rec['n_series']} {group_by} ({rec['n_flagged']} flagged), {rec['n_failures']} files not used: {out_dir}")
-    print(f"quality checks: {qc_summary(rec['qc'])}")
+    print(run_summary(rec, out_dir))
 
 
 # %% ../nbs/11_predict.ipynb #11378b68

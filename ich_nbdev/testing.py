@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_testing.ipynb #1a8fb859
 from __future__ import annotations
-import os, re, sys, subprocess, warnings
+import os, re, sys, json, subprocess, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, pydicom
 from pydicom.dataset import Dataset as DcmDataset, FileMetaDataset
@@ -24,9 +24,9 @@ import shutil
 
 # %% auto #0
 __all__ = ['LEGACY_ENHANCED_CT', 'DEMO_EVAL', 'write_ct', 'write_enhanced_ct', 'save_release_checkpoint', 'fake_release',
-           'fake_slices', 'fake_embeddings', 'hospital_copy', 'demo_work', 'demo_cnn_work', 'demo_cnn',
-           'demo_embeddings', 'demo_sequence', 'demo_evaluation', 'fake_tool', 'bash_job', 'sbatch_args',
-           'write_standin', 'standin_profile', 'local_cluster', 'submit_pipeline']
+           'fake_slices', 'fake_embeddings', 'hospital_copy', 'free_port', 'orthanc_server', 'orthanc_rest',
+           'demo_work', 'demo_cnn_work', 'demo_cnn', 'demo_embeddings', 'demo_sequence', 'demo_evaluation', 'fake_tool',
+           'bash_job', 'sbatch_args', 'write_standin', 'standin_profile', 'local_cluster', 'submit_pipeline']
 
 # %% ../nbs/15_testing.ipynb #4d700ab5
 def write_ct(fn, raw, position=(0., 0., 0.), orientation=(1, 0, 0, 0, 1, 0), preamble=True, meta=True, **tags) -> Path:
@@ -168,6 +168,33 @@ def hospital_copy(files, dest, patient='ICH^TEST', patient_id='ICH0001') -> list
             ds.PatientName, ds.PatientID, ds.StudyDate, ds.StudyTime, ds.StudyID, ds.AccessionNumber = patient, patient_id, '20261201', '120000', '1', 'A0001'
             out.append(dest/f'{ds.SOPInstanceUID}.dcm'); ds.save_as(out[-1], enforce_file_format=True)
     return out
+
+
+# %% ../nbs/15_testing.ipynb #483ca2aa
+def free_port() -> int:
+    "A TCP port free on 127.0.0.1 now."
+    import socket
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+def orthanc_server(d, http, dicom, modalities=None, aet='ORTHANC') -> subprocess.Popen:
+    "A running private Orthanc in folder `d` (HTTP port `http`, DICOM port `dicom`, `modalities`: name -> [AET, host, port]); kill it when done."
+    import urllib.request, time
+    d = Path(d); d.mkdir(parents=True, exist_ok=True)
+    cfg = dict(Name='ich-test', StorageDirectory=str(d/'db'), IndexDirectory=str(d/'db'), HttpPort=http, DicomPort=dicom, DicomAet=aet,
+               RemoteAccessAllowed=False, AuthenticationEnabled=False, DicomAlwaysAllowStore=False, DicomCheckModalityHost=True,
+               DicomModalities=modalities or {}, Plugins=['/usr/share/orthanc/plugins'], DicomWeb=dict(Enable=True, Root='/dicom-web/'))
+    (d/'orthanc.json').write_text(json.dumps(cfg))
+    p = subprocess.Popen(['Orthanc', str(d/'orthanc.json')], stdout=subprocess.DEVNULL, stderr=open(d/'orthanc.log', 'w'))
+    for _ in range(150):
+        try: urllib.request.urlopen(f'http://127.0.0.1:{http}/system', timeout=1); return p
+        except Exception: time.sleep(.2)
+    p.kill(); raise RuntimeError('Orthanc did not start: ' + (d/'orthanc.log').read_text()[-2000:])
+
+def orthanc_rest(http, path, data=None):
+    "GET (or POST `data`) `path` of the Orthanc REST API on port `http`; the JSON answer."
+    import urllib.request
+    req = urllib.request.Request(f'http://127.0.0.1:{http}{path}', data=data, method='POST' if data is not None else 'GET')
+    return json.loads(urllib.request.urlopen(req, timeout=300).read() or 'null')
 
 
 # %% ../nbs/15_testing.ipynb #7d095725
