@@ -15,8 +15,8 @@ __all__ = ['LABELS', 'N_CLASSES', 'CLASS_WEIGHTS', 'SUBTYPES', 'USER_ERRORS', 'T
            'save_df', 'save_npy', 'to_plain', 'save_fig', 'example_ids', 'params_hash', 'file_identity', 'path_text',
            'text_path', 'stage_done', 'mark_done', 'recorded_inputs', 'clear_done', 'project_root', 'cache_dir',
            'locked', 'sha256sum', 'cached_sha256', 'WorkDirBusy', 'writer_lock', 'safe_name', 'env_info', 'get_device',
-           'UsageError', 'cli_errors', 'disk_full', 'require_file', 'id_array', 'id_positions', 'ids_in',
-           'has_duplicates', 'import_problems', 'core_first_problems']
+           'UsageError', 'cli_errors', 'disk_full', 'require_file', 'check_arg', 'positive_int', 'id_array',
+           'id_positions', 'ids_in', 'has_duplicates', 'import_problems', 'core_first_problems']
 
 # %% ../nbs/00_core.ipynb #2b899d32
 import warnings
@@ -404,6 +404,18 @@ def require_file(fn, what) -> Path:
     fn = Path(fn)
     if not fn.exists(): raise FileNotFoundError(f'{what}: {fn} is missing (run the stage that writes it first)')
     return fn
+
+# %% ../nbs/00_core.ipynb #81ecfed0
+def check_arg(name, value, ok, expected):
+    "`value`, or a UsageError `--name value: expected ...` when `ok(value)` is false or fails (None, a default left unset, passes)."
+    if value is None: return value
+    try: good = bool(ok(value))
+    except (TypeError, ValueError): good = False
+    if not good: raise UsageError(f'--{name} {value}: expected {expected}')
+    return value
+
+def positive_int(v) -> bool: return int(v) == float(v) and int(v) >= 1
+
 
 # %% ../nbs/00_core.ipynb #771926ae
 def id_array(ids) -> pa.Array:

@@ -561,10 +561,15 @@ def predict(dicom_dir, out_dir, models_dir, group_by='series', tta='flip', devic
 
 
 # %% ../nbs/11_predict.ipynb #c7585344
-def _check_cli(dicom_dir, models, tta, device):
+def _check_cli(dicom_dir, models, tta, device, threshold=.5, batch_size='auto', size=None, workers=None):
     "The command line's own checks, before any work: one line each."
     if not models: raise UsageError('--models MODELS_DIR is required (see README: model layout)')
+    if Path(dicom_dir).is_file(): raise UsageError(f'DICOM_DIR {dicom_dir} is a file: give the folder that holds the DICOM files')
     if not Path(dicom_dir).is_dir(): raise UsageError(f'DICOM folder {dicom_dir} does not exist')
+    check_arg('threshold', threshold, lambda v: 0 <= v <= 1, 'a probability in 0..1')
+    check_arg('batch_size', None if batch_size == 'auto' else batch_size, positive_int, "'auto' or a whole number >= 1")
+    check_arg('size', size, lambda v: v >= 16, 'an input side of at least 16 pixels')
+    check_arg('workers', workers, lambda v: v >= 0, 'a number of processes >= 0 (0: none)')
     try: n_views(tta)
     except ValueError as e: raise UsageError(f'--tta: {e}') from None
     if device == 'cuda' and not torch.cuda.is_available(): raise UsageError('--device cuda: torch sees no CUDA GPU on this machine (use --device auto or cpu)')
@@ -601,7 +606,7 @@ def predict_cli(dicom_dir:str,                                   # folder of DIC
     "Predict intracranial hemorrhage on a folder of head CT DICOM files."
     import matplotlib; matplotlib.use('Agg')   # a command writes its figures to files: no window, whatever $DISPLAY says
     with cli_errors('ich-predict', debug, made=[out_dir]), disk_full('ich-predict', out_dir):
-        _check_cli(dicom_dir, models, tta, device)
+        _check_cli(dicom_dir, models, tta, device, threshold, batch_size, size, workers if workers is not None else n_workers)
         rec = predict(dicom_dir, out_dir, models, group_by, tta, device, batch_size, saliency, saliency_slices, threshold, size, work_dir=work_dir,
                       report=not no_report, n_workers=workers if workers is not None else n_workers, force=force, wait=wait, verify=verify,
                       thresholds=thresholds, calibration=calibration, dicom_out=dicom_out)

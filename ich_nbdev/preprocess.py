@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_preprocess.ipynb #4adc8715
 from __future__ import annotations
-import os, re, time, zlib, platform, errno, signal, threading, shutil, hashlib, warnings, contextlib, pickle
+import os, re, math, time, zlib, platform, errno, signal, threading, shutil, hashlib, warnings, contextlib, pickle
 from collections import OrderedDict
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor
@@ -26,7 +26,7 @@ __all__ = ['SIDE_SUFFIXES', 'DEFAULT_WINDOWS', 'ALL_WINDOWS', 'CODEC', 'LEVEL', 
            'process_file', 'image_id_of', 'image_ids', 'split_of', 'series_key', 'orientation_groups', 'order_slices',
            'drop_duplicates', 'is_head', 'series_qc', 'WorkDirTaken', 'claim_work', 'sop_uid_of', 'map_files',
            'default_workers', 'preprocess', 'load_slices', 'data_dir', 'neighbour_rows', 'ImageStore', 'parse_windows',
-           'preprocess_cli']
+           'check_preprocess_args', 'preprocess_cli']
 
 # %% ../nbs/03_preprocess.ipynb #45acf337
 SIDE_SUFFIXES = {'.csv', '.json', '.parquet', '.txt', '.md', '.yaml', '.yml', '.html', '.xml', '.lock', '.tmp', '.py', '.ipynb'}
@@ -912,17 +912,30 @@ def __del__(self: ImageStore):
 # %% ../nbs/03_preprocess.ipynb #bb8047e0
 DEMO_PREP = dict(size=256, group_by='series', windows=ALL_WINDOWS)
 
-# %% ../nbs/03_preprocess.ipynb #cef89a30
+# %% ../nbs/03_preprocess.ipynb #8168d5d9
 def parse_windows(s) -> tuple:
     "'dicom,brain,40:80' -> ('dicom', 'brain', (40.0, 80.0))."
     out = []
     for w in s.split(','):
         w = w.strip()
-        if ':' in w: out.append(tuple(float(x) for x in w.split(':')))
+        if ':' in w:
+            c, wd = (float(x) for x in w.split(':'))   # ValueError: not two numbers
+            if not (math.isfinite(c) and math.isfinite(wd) and wd > 0): raise ValueError(f'window {w!r}: the width (after the colon) must be a number > 0')
+            out.append((c, wd))
         elif w == 'dicom' or w in WINDOWS: out.append(w)
         else: raise ValueError(f'unknown window {w!r}: use dicom, {", ".join(WINDOWS)} or centre:width')
     return tuple(out)
 
+def check_preprocess_args(dicom_dir, size=512, workers=None, shard=None, n_shards=1, min_side=None):
+    "ich-preprocess's checks of its arguments, before any work: a UsageError naming the first bad one."
+    if not Path(dicom_dir).is_dir(): raise UsageError(f'DICOM folder {dicom_dir} ' + ('is a file: give the folder that holds it' if Path(dicom_dir).is_file() else 'does not exist'))
+    check_arg('size', size, lambda v: v >= 16, 'a stored side of at least 16 pixels')
+    check_arg('workers', workers, lambda v: v >= 0, 'a number of processes >= 0 (0: none)')
+    check_arg('n_shards', n_shards, positive_int, 'a whole number of shards >= 1')
+    check_arg('shard', shard, lambda v: 0 <= v < n_shards, f'a shard number in 0..{n_shards - 1} (--n_shards {n_shards})')
+    check_arg('min_side', min_side, positive_int, 'a side in pixels >= 1')
+
+# %% ../nbs/03_preprocess.ipynb #cef89a30
 @call_parse
 def preprocess_cli(dicom_dir:str,                    # folder of DICOM files (searched recursively)
                    work_dir:str,                     # work dir to write slices.parquet, failures.csv, images/, summary.json
@@ -940,7 +953,7 @@ def preprocess_cli(dicom_dir:str,                    # folder of DICOM files (se
                    debug:bool=False):                # show the traceback of an error
     "Scan a DICOM tree into an ordered slice table, a failure list and a uint8 image store."
     with cli_errors('ich-preprocess', debug, made=[work_dir]), disk_full('ich-preprocess', work_dir):
-        if not Path(dicom_dir).is_dir(): raise UsageError(f'DICOM folder {dicom_dir} does not exist')
+        check_preprocess_args(dicom_dir, size, workers if workers is not None else n_workers, shard, n_shards, min_side)
         try: wins = parse_windows(windows)
         except ValueError as e: raise UsageError(f'--windows: {e}') from None
         try: s = preprocess(dicom_dir, work_dir, group_by, workers if workers is not None else n_workers, size, wins,

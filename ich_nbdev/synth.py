@@ -426,6 +426,8 @@ def _prepare_out(out, h, overwrite):
     tj = out/TRUTH_JSON
     if tj.exists() and load_json(tj).get('hash') == h and not overwrite: return True
     ours = [out/KAGGLE.train_dir, out/KAGGLE.test_dir, out/KAGGLE.train_csv, out/KAGGLE.sample_sub, out/TRUTH_TABLE, tj]
+    other = sorted(p.name for p in out.iterdir() if p not in ours) if out.is_dir() else []
+    if other and not overwrite: raise FileExistsError(f'{out}: holds other files ({len(other)}, e.g. {other[0]}): write into an empty or new folder (or pass overwrite)')
     if any(f.exists() for f in ours):
         if not overwrite: raise FileExistsError(f'{out}: already holds a different data set (pass overwrite=True, or use a new folder)')
         for f in ours:
@@ -507,7 +509,13 @@ def synth_cli(out_dir:str,                                          # where to w
               n_corrupt:int=_D['n_corrupt'],                        # train files with undecodable pixel data
               overwrite:store_true=False):                          # replace a different set in OUT_DIR
     "Write a synthetic RSNA 2019 data set in the Kaggle layout."
-    s = make_synth(out_dir, n_studies, n_test_studies, slices, size, seed, pos_rate, quirk_rate, n_corrupt, overwrite, progress=True)
+    with cli_errors('ich-synth', made=[out_dir]):
+        for k, v in dict(n_studies=n_studies, n_test_studies=n_test_studies, n_corrupt=n_corrupt).items(): check_arg(k, v, lambda v: v >= 0, 'a count >= 0')
+        check_arg('slices', slices, lambda v: 1 <= v[0] <= v[1], 'MIN MAX with 1 <= MIN <= MAX')
+        check_arg('size', size, lambda v: v >= 16, 'an image side of at least 16 pixels')
+        for k, v in dict(pos_rate=pos_rate, quirk_rate=quirk_rate).items(): check_arg(k, v, lambda v: 0 <= v <= 1, 'a rate in 0..1')
+        try: s = make_synth(out_dir, n_studies, n_test_studies, slices, size, seed, pos_rate, quirk_rate, n_corrupt, overwrite, progress=True)
+        except FileExistsError as e: raise UsageError(str(e)) from None
     print(f"{s['out_dir']}: {s['n_train']} train + {s['n_test']} test slices, {s['n_series']} series, "
           f"positive rate {s['pos_rate']:.3f}, built in {s['time_s']} s")
 
