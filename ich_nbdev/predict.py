@@ -39,7 +39,7 @@ class CNNSpec:
     size: int
     files: list
     source: str            # 'release' (original layout) or 'work' (our training stage)
-    mode: str = 'context'  # 'context' (slices s-1,s,s+1) or 'windows' (3 fixed windows of s)
+    mode: str = 'context'  # 'context' (slices s+1, s, s-1 as channels: the original's order) or 'windows' (3 fixed windows of s)
 
 _REL_DIR = re.compile(r'^(?P<arch>.+)_(?P<size>\d+)$')
 _REL_FILE = re.compile(r'^model_epoch_best_(\d+)\.pth$')

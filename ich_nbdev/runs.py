@@ -4,17 +4,18 @@
 
 # %% ../nbs/12_runs.ipynb #8e48ac0c
 from __future__ import annotations
-import os, re, sys, json, time, shlex, argparse, itertools, subprocess, contextlib, tempfile, datetime as dt
+import os, re, sys, json, math, time, shlex, argparse, itertools, subprocess, contextlib, tempfile, datetime as dt
 from pathlib import Path
 import yaml
 from fastcore.script import call_parse, anno_parser
 from .core import *
 
 # %% auto #0
-__all__ = ['STAGES', 'PIPELINE', 'WORKERS', 'JOB_SETUP', 'DEMO_TARGETS', 'nbs_dir', 'expand_vars', 'load_profile', 'stage_tasks',
-           'StageError', 'task_params', 'stage_notebook', 'task_output', 'job_notebook', 'prepare_task', 'execute_task',
-           'record_task', 'run_task', 'git_commit', 'update_run_record', 'new_run_id', 'runs_dir', 'check_overrides',
-           'run_stages', 'parse_overrides', 'ich_run', 'run_cli', 'print_scores', 'demo_checks', 'print_checks',
+__all__ = ['STAGES', 'PIPELINE', 'MAX_VALUES', 'MAX_TASKS', 'WORKERS', 'JOB_SETUP', 'DEMO_TARGETS', 'nbs_dir', 'expand_vars',
+           'check_profile_shape', 'load_profile', 'stage_tasks', 'StageError', 'task_params', 'stage_notebook',
+           'task_output', 'job_notebook', 'prepare_task', 'execute_task', 'record_task', 'run_task', 'git_commit',
+           'update_run_record', 'new_run_id', 'runs_dir', 'check_overrides', 'run_stages', 'parse_overrides',
+           'list_stages_text', 'dry_run_text', 'ich_run', 'run_cli', 'print_scores', 'demo_checks', 'print_checks',
            'demo_profile', 'run_parallel', 'run_demo', 'demo_cli', 'check_profile']
 
 # %% ../nbs/12_runs.ipynb #ecf24c04
@@ -58,6 +59,33 @@ def _expand(o, vars):
     if isinstance(o, list): return [_expand(v, vars) for v in o]
     return o
 
+# %% ../nbs/12_runs.ipynb #cd5e5971
+MAX_VALUES, MAX_TASKS = 100_000, 10_000   # a profile's size once YAML aliases are expanded; tasks of one stage
+
+def _too_big(o, budget=MAX_VALUES) -> bool:
+    "Whether `o` (a parsed YAML tree, aliases counted each time they are used, cycles included) has more than `budget` values."
+    stack, n = [o], 0
+    while stack:
+        x = stack.pop(); n += 1
+        if n > budget: return True
+        if isinstance(x, dict): stack += [*x.keys(), *x.values()]
+        elif isinstance(x, list): stack += x
+    return False
+
+def check_profile_shape(prof, fn):
+    "A UsageError naming `fn` and the part of the profile that has the wrong shape (before anything is expanded)."
+    def bad(what): raise UsageError(f'{fn}: {what}')
+    if _too_big(prof): bad(f'more than {MAX_VALUES} values once its YAML aliases are expanded: not a profile')
+    for k in ('vars', 'params', 'stages'):
+        if prof.get(k) is not None and not isinstance(prof[k], dict): bad(f'{k} must be a mapping (key: value), not a {type(prof[k]).__name__}')
+    if prof.get('pipeline') is not None and not (isinstance(prof['pipeline'], list) and all(isinstance(s, str) for s in prof['pipeline'])): bad('pipeline must be a list of stage names')
+    for s, p in (prof.get('stages') or {}).items():
+        if p is not None and not isinstance(p, dict): bad(f'stage {s!r} must be a mapping of its parameters, not a {type(p).__name__}')
+        if s not in STAGES and not (p or {}).get('notebook'): bad(f'stage {s!r} is not a stage ({", ".join(STAGES)}) and names no notebook')
+        m = (p or {}).get('matrix')
+        if m is not None and not (isinstance(m, dict) and all(isinstance(v, list) and v for v in m.values())): bad(f'stage {s!r}: matrix must map each key to a non-empty list of values')
+        if m and math.prod(len(v) for v in m.values()) > MAX_TASKS: bad(f'stage {s!r}: its matrix makes {math.prod(len(v) for v in m.values())} tasks, more than {MAX_TASKS}')
+
 # %% ../nbs/12_runs.ipynb #5fa63bdf
 _path_keys = ('_dir', '_path', '_csv')
 
@@ -75,11 +103,14 @@ def load_profile(fn, overrides=None, base=None) -> dict:
         raise UsageError(f"{fn}: not valid YAML: {getattr(e, 'problem', None) or e}" + (f' (line {m.line + 1}, column {m.column + 1})' if m else '')) from None
     if not isinstance(prof, dict): raise UsageError(f'{fn}: a profile is a YAML mapping (name, vars, params, stages), not {type(prof).__name__}')
     bad = set(prof) - {'name', 'vars', 'params', 'stages', 'pipeline'}
-    if bad: raise ValueError(f'{fn}: unknown top-level keys {sorted(bad)} (allowed: name, vars, params, stages, pipeline)')
+    if bad: raise UsageError(f'{fn}: unknown top-level keys {sorted(bad)} (allowed: name, vars, params, stages, pipeline)')
+    check_profile_shape(prof, fn)
     overrides = overrides or {}
-    vars = {k: expand_vars(str(v), {}) if isinstance(v, str) else v for k, v in (prof.get('vars') or {}).items()}
-    vars.update({k: v for k, v in overrides.items() if k in vars})
-    prof = _expand({k: v for k, v in prof.items() if k != 'vars'}, vars)
+    try:
+        vars = {k: expand_vars(str(v), {}) if isinstance(v, str) else v for k, v in (prof.get('vars') or {}).items()}
+        vars.update({k: v for k, v in overrides.items() if k in vars})
+        prof = _expand({k: v for k, v in prof.items() if k != 'vars'}, vars)
+    except KeyError as e: raise UsageError(f'{fn}: {e.args[0]} (export it, or -p it)') from None
     base = base or os.getcwd()
     prof['vars'] = vars
     prof['name'] = prof.get('name') or fn.stem
@@ -347,6 +378,21 @@ def parse_overrides(pairs) -> dict:
     if len(pairs) % 2: raise UsageError(f'-p takes key value pairs; got {pairs}')
     return {k: yaml.safe_load(v) for k, v in zip(pairs[::2], pairs[1::2])}
 
+# %% ../nbs/12_runs.ipynb #5060781c
+def list_stages_text(prof) -> str:
+    "The stages of a profile, one line each: name, notebook, tasks, whether `all` runs it."
+    rows = [(s, stage_notebook(prof, s).name, len(stage_tasks(prof, s)), 'yes' if s in prof['pipeline'] else 'no') for s in prof['stages']]
+    return '\n'.join([f"{'stage':<18} {'notebook':<26} {'tasks':>5}  in all", *[f'{s:<18} {n:<26} {t:>5}  {a}' for s, n, t, a in rows]])
+
+def dry_run_text(prof, stages, task=None) -> str:
+    "What a run of `stages` would execute: per task its notebook, the output it would write and its parameters."
+    out = []
+    for s in stages:
+        ts = stage_tasks(prof, s)
+        for i in ([task] if task is not None else range(len(ts))):
+            out.append(f'{s} task {i}/{len(ts)}: {stage_notebook(prof, s).name} -> {task_output(prof, s, i)} ' + json.dumps({**prof["params"], **ts[i]}, default=str))
+    return '\n'.join(out)
+
 # %% ../nbs/12_runs.ipynb #4319a568
 def _split_argv(argv):
     "Pull every `-p key value` out of argv and accept `-f` for `--f` (fastcore's parser knows only `--f`)."
@@ -354,11 +400,12 @@ def _split_argv(argv):
     while i < len(argv):
         a = argv[i]
         if a in ('-p', '--p', '--param'):
-            if i + 2 >= len(argv) + 1 or i + 2 > len(argv): raise UsageError(f'{a} takes a key and a value (-p KEY VALUE)')
+            if i + 2 >= len(argv) or argv[i + 2].startswith('--'): raise UsageError(f'{a} {" ".join(argv[i+1:i+2])}: takes a key and a value (-p KEY VALUE)' + (f', got option {argv[i + 2]} as the value' if i + 2 < len(argv) else ''))
             pairs += argv[i+1:i+3]; i += 3; continue
         rest.append('--f' if a == '-f' else a); i += 1
     return rest, pairs
 
+# %% ../nbs/12_runs.ipynb #4fc66cf0
 def _check_stages(prof, stages):
     "Unknown stages, and stages that ask for CUDA on a machine without it, are usage errors."
     for s in stages:
@@ -374,12 +421,16 @@ def ich_run(stage: str,                # a stage name, or `all` for the profile'
             n_tasks: bool = False,     # print how many tasks STAGE has, then exit
             force: bool = False,       # run even when done before with the same parameters
             run_id: str = None,        # run folder name under papermill_runs/runs (default: profile-timestamp)
-            overrides: dict = None):   # parameter overrides (`-p key value` on the command line)
+            overrides: dict = None,    # parameter overrides (`-p key value` on the command line)
+            list_stages: bool = False, # list the profile's stages (notebook, tasks), then exit
+            dry_run: bool = False):    # print every task STAGE would run (notebook, output, parameters), run nothing
     "Run pipeline stages (papermill notebooks) as a profile describes; returns the run folder."
     if f is None: raise UsageError('-f PROFILE.yaml is required')
     prof = load_profile(f, overrides)
+    if list_stages: return print(list_stages_text(prof))
     stages = prof['pipeline'] if stage == 'all' else [stage]
     _check_stages(prof, stages)
+    if dry_run: return print(dry_run_text(prof, stages, task))
     if task is not None and len(stages) == 1 and not 0 <= task < (n := len(stage_tasks(prof, stage))):
         raise UsageError(f'--task {task}: stage {stage!r} has {n} task(s), 0..{n - 1}')
     if n_tasks: return print(sum(len(stage_tasks(prof, s)) for s in stages))
@@ -401,7 +452,9 @@ def _run_parser():
     parser.add_argument('-p', '--param', nargs=2, metavar=('KEY', 'VALUE'), action='append', dest='pairs',
                         help='override a parameter (repeatable); the value is read as YAML')
     parser.add_argument('--debug', action='store_true', help='show the traceback of an error')
-    parser.usage = 'ich-run STAGE|all -f PROFILE.yaml [-p KEY VALUE ...] [--task I] [--n_tasks] [--force] [--run_id ID]'
+    for a in parser._actions:
+        if a.dest == 'list_stages': a.option_strings = ['--list', '--list_stages']; parser._option_string_actions['--list'] = a
+    parser.usage = 'ich-run STAGE|all -f PROFILE.yaml [-p KEY VALUE ...] [--task I] [--n_tasks] [--force] [--run_id ID] [--list] [--dry_run]'
     parser.epilog = 'workers (also n_workers, num_workers) sets the worker count of every stage that has one'
     return parser
 
@@ -410,8 +463,9 @@ def run_cli(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     with cli_errors('ich-run', '--debug' in argv):
         rest, pairs = _split_argv(argv)
+        if {'--list', '--list_stages'} & set(rest) and (not rest or rest[0].startswith('-')): rest = ['all', *rest]   # `ich-run --list -f P`
         args = vars(_run_parser().parse_args(rest))
-        args = {k: v for k, v in args.items() if k in ('stage', 'f', 'task', 'n_tasks', 'force', 'run_id')}
+        args = {k: v for k, v in args.items() if k in ('stage', 'f', 'task', 'n_tasks', 'force', 'run_id', 'list_stages', 'dry_run')}
         ich_run(**args, overrides=parse_overrides(pairs))   # no return value: a console script exits 0
 
 # %% ../nbs/12_runs.ipynb #927db3d7
