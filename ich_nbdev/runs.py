@@ -11,12 +11,13 @@ from fastcore.script import call_parse, anno_parser
 from .core import *
 
 # %% auto #0
-__all__ = ['STAGES', 'PIPELINE', 'MAX_VALUES', 'MAX_TASKS', 'WORKERS', 'JOB_SETUP', 'DEMO_TARGETS', 'nbs_dir', 'expand_vars',
-           'check_profile_shape', 'load_profile', 'stage_tasks', 'StageError', 'task_params', 'stage_notebook',
-           'task_output', 'job_notebook', 'prepare_task', 'execute_task', 'record_task', 'run_task', 'git_commit',
-           'update_run_record', 'new_run_id', 'runs_dir', 'check_overrides', 'run_stages', 'parse_overrides',
-           'list_stages_text', 'dry_run_text', 'ich_run', 'run_cli', 'print_scores', 'demo_checks', 'print_checks',
-           'demo_profile', 'run_parallel', 'run_demo', 'demo_cli', 'check_profile']
+__all__ = ['STAGES', 'PIPELINE', 'MAX_VALUES', 'MAX_TASKS', 'WORKERS', 'JOB_SETUP', 'INPUT_KEYS', 'DEMO_TARGETS', 'nbs_dir',
+           'expand_vars', 'check_profile_shape', 'load_profile', 'stage_tasks', 'StageError', 'task_params',
+           'stage_notebook', 'task_output', 'job_notebook', 'prepare_task', 'execute_task', 'record_task', 'run_task',
+           'git_commit', 'update_run_record', 'new_run_id', 'runs_dir', 'check_overrides', 'run_stages',
+           'parse_overrides', 'missing_inputs', 'submit_plan', 'list_stages_text', 'dry_run_text', 'ich_run', 'run_cli',
+           'print_scores', 'demo_checks', 'print_checks', 'demo_profile', 'run_parallel', 'run_demo', 'demo_cli',
+           'check_profile']
 
 # %% ../nbs/12_runs.ipynb #ecf24c04
 STAGES = {
@@ -378,6 +379,26 @@ def parse_overrides(pairs) -> dict:
     if len(pairs) % 2: raise UsageError(f'-p takes key value pairs; got {pairs}')
     return {k: yaml.safe_load(v) for k, v in zip(pairs[::2], pairs[1::2])}
 
+# %% ../nbs/12_runs.ipynb #2c7bc455
+INPUT_KEYS = ('dicom_dir', 'models_dir')   # paths a stage reads and no stage writes (outputs: *out_dir, work_dir)
+
+def missing_inputs(prof, stages) -> list[str]:
+    "Inputs of `stages` that do not exist and that no stage of the profile writes (a path under a stage's `out_dir` or `work_dir` is made by it)."
+    made = [Path(v) for s in prof['stages'] for k, v in {**prof['params'], **prof['stages'][s]}.items() if isinstance(v, str) and (k.endswith('out_dir') or k == 'work_dir')]
+    out = []
+    for s in stages:
+        for k, v in {**prof['params'], **prof['stages'][s]}.items():
+            if k in INPUT_KEYS and isinstance(v, str) and not Path(v).exists() and not any(Path(v).is_relative_to(m) for m in made):
+                out.append(f'stage {s}: {k} {v} does not exist')
+    return out
+
+def submit_plan(fn) -> list[str]:
+    "The stages `slurm/submit_pipeline.sh` submits for profile `fn`; a UsageError (one line) when a variable is unset or an input is missing, before anything is submitted."
+    prof = load_profile(fn)
+    if miss := missing_inputs(prof, prof['pipeline']): raise UsageError(f'{fn}: ' + '; '.join(miss))
+    if not prof['pipeline']: raise UsageError(f'{fn}: its pipeline is empty (no stage to submit)')
+    return prof['pipeline']
+
 # %% ../nbs/12_runs.ipynb #5060781c
 def list_stages_text(prof) -> str:
     "The stages of a profile, one line each: name, notebook, tasks, whether `all` runs it."
@@ -431,6 +452,7 @@ def ich_run(stage: str,                # a stage name, or `all` for the profile'
     stages = prof['pipeline'] if stage == 'all' else [stage]
     _check_stages(prof, stages)
     if dry_run: return print(dry_run_text(prof, stages, task))
+    if miss := missing_inputs(prof, stages): raise UsageError(f'{f}: ' + '; '.join(miss))
     if task is not None and len(stages) == 1 and not 0 <= task < (n := len(stage_tasks(prof, stage))):
         raise UsageError(f'--task {task}: stage {stage!r} has {n} task(s), 0..{n - 1}')
     if n_tasks: return print(sum(len(stage_tasks(prof, s)) for s in stages))

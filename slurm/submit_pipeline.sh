@@ -28,9 +28,14 @@ cd "$ICH_ROOT"
 if [ -n "${ICH_STAGES:-}" ]; then
   read -r -a stages <<< "$ICH_STAGES"
 else
-  read -r -a stages <<< "$(ich_exec python -c 'import sys; from ich_nbdev.runs import load_profile; print(*load_profile(sys.argv[1])["pipeline"])' "$PROFILE")"
+  # the profile's pipeline; a variable it needs that is unset, or an input folder that does not exist, stops here (one line, exit 2)
+  plan=$(ich_exec python -c 'import sys
+from ich_nbdev.runs import submit_plan
+try: print(*submit_plan(sys.argv[1]))
+except Exception as e: sys.exit(f"submit_pipeline.sh: {e}")' "$PROFILE") || exit 2
+  read -r -a stages <<< "$plan"
 fi
-[ ${#stages[@]} -gt 0 ] || { echo "no stages to submit (profile $PROFILE has an empty pipeline)" >&2; exit 1; }
+[ ${#stages[@]} -gt 0 ] || { echo "no stages to submit (ICH_STAGES is empty)" >&2; exit 2; }
 
 export ICH_RUN_ID=${ICH_RUN_ID:-$(basename "$PROFILE" .yaml)-slurm-$(date +%Y%m%d-%H%M%S)}
 LOGDIR=${ICH_RUNS:-$ICH_ROOT/papermill_runs/runs}/$ICH_RUN_ID/slurm
