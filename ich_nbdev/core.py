@@ -15,8 +15,9 @@ __all__ = ['LABELS', 'N_CLASSES', 'CLASS_WEIGHTS', 'SUBTYPES', 'USER_ERRORS', 'T
            'save_df', 'save_npy', 'to_plain', 'save_fig', 'example_ids', 'params_hash', 'file_identity', 'path_text',
            'text_path', 'stage_done', 'mark_done', 'recorded_inputs', 'clear_done', 'project_root', 'cache_dir',
            'locked', 'sha256sum', 'cached_sha256', 'WorkDirBusy', 'writer_lock', 'safe_name', 'env_info', 'get_device',
-           'UsageError', 'cli_errors', 'disk_full', 'require_file', 'check_arg', 'positive_int', 'id_array',
-           'id_positions', 'ids_in', 'has_duplicates', 'import_problems', 'core_first_problems']
+           'UsageError', 'cli_errors', 'disk_full', 'require_file', 'check_arg', 'positive_int', 'LogProgressBar',
+           'log_progress_bars', 'id_array', 'id_positions', 'ids_in', 'has_duplicates', 'import_problems',
+           'core_first_problems']
 
 # %% ../nbs/00_core.ipynb #2b899d32
 import warnings
@@ -415,6 +416,33 @@ def check_arg(name, value, ok, expected):
     return value
 
 def positive_int(v) -> bool: return int(v) == float(v) and int(v) >= 1
+
+
+# %% ../nbs/00_core.ipynb #af9ffb97
+import time as _time
+import fastprogress.fastprogress as _fp
+
+class LogProgressBar(_fp.ConsoleProgressBar):
+    "A console progress bar for logs: a plain line at the start, every `every` seconds and at the end; no carriage returns."
+    every = 10.
+    def __init__(self, gen, total=None, display=True, leave=True, parent=None, master=None, txt_len=60):
+        self.cols, self.length, self.max_len, self.prefix, self._last = 100, 40, 0, '', None
+        _fp.ProgressBar.__init__(self, gen, total, display, leave, parent, master)
+    def on_update(self, val, text):
+        now = _time.monotonic()
+        if not self.display or (getattr(self, '_last', None) is not None and val < (self.total or 0) and now - self._last < LogProgressBar.every): return
+        self._last = now
+        print(' '.join(s for s in (self.comment, f'{val}/{self.total}', text) if s), flush=True)
+    def on_iter_end(self): _fp.ProgressBar.on_iter_end(self)
+
+def log_progress_bars(stream=None) -> bool:
+    "Make fastprogress's console bars `LogProgressBar`s when `stream` (stdout) is not a terminal and this is no notebook; whether it did."
+    stream = stream or sys.stdout
+    if _fp.IN_NOTEBOOK or (hasattr(stream, 'isatty') and stream.isatty()): return False
+    for k in ('__init__', 'on_update', 'on_iter_end'): setattr(_fp.ConsoleProgressBar, k, getattr(LogProgressBar, k))   # whoever imported it first
+    return True
+
+log_progress_bars()
 
 
 # %% ../nbs/00_core.ipynb #771926ae
