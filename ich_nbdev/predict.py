@@ -18,7 +18,7 @@ from .preprocess import preprocess, load_slices, scan_dicom_dir, ImageStore, ALL
 from .sequence import SeqData, load_fold_model, predict_series, predict_test, LAYOUTS, TTAS
 from .submit import write_submission
 from . import saliency as sal
-from .sr import dicom_outputs
+from .sr import dicom_outputs, class_thresholds
 
 # %% auto #0
 __all__ = ['LIMITS', 'LAYOUT_HELP', 'TTA', 'OTHER_WINDOWS', 'RESULTS', 'LOCK', 'JOURNAL', 'ARCHIVES', 'CNNSpec', 'release_models',
@@ -28,7 +28,8 @@ __all__ = ['LIMITS', 'LAYOUT_HELP', 'TTA', 'OTHER_WINDOWS', 'RESULTS', 'LOCK', '
            'finish_publication', 'publish', 'check_out_dir', 'store_size', 'check_predict_call', 'NoSlices',
            'prepare_dicoms', 'loaded_once', 'run_cnns', 'table_name', 'write_tables', 'models_record', 'report_info',
            'qc_counts', 'qc_summary', 'read_thresholds', 'read_calibration', 'apply_temperature', 'calibrate',
-           'predict', 'run_summary', 'predict_cli', 'place_checkpoints', 'fetch_models', 'download_cli']
+           'predict', 'check_inference_args', 'run_summary', 'predict_cli', 'place_checkpoints', 'fetch_models',
+           'download_cli']
 
 # %% ../nbs/11_predict.ipynb #ad6e0e96
 @dataclass
@@ -217,7 +218,7 @@ def _union(flags) -> str: return ','.join(sorted({f for s in flags for f in str(
 def per_series_table(per_slice, threshold=0.5, group_by='series') -> pd.DataFrame:
     "One row per series (or study, `group_by='study'`: the max over its series, each series ordered and predicted on its own): slice count, qc flags, max probability and flag per class (at `threshold`, or a class's own in a dict of them), the most suspicious slice and its series."
     key = per_slice.group_id if group_by == 'series' else per_slice.study
-    th = {l: (threshold.get(l, .5) if isinstance(threshold, dict) else threshold) for l in LABELS}
+    th = class_thresholds(threshold)
     rows = []
     for g, d in per_slice.groupby(key, sort=True):
         top = d.loc[d['any'].idxmax()]
@@ -516,7 +517,7 @@ def _predict_into(stage, dicom_dir, out, work, models_dir, specs, group_by, tta,
     if seq is not None:
         with tm('sequence'): final = sequence_predict(models_dir, seq, slices, outs, dev, loaded)
     if temps: final = calibrate(final, temps)   # ich-evaluate's temperatures, per class
-    th_any = threshold.get('any', .5) if isinstance(threshold, dict) else threshold
+    th_any = class_thresholds(threshold)['any']
     per_slice, per_series = write_tables(stage, slices, final, cnn, dicom_dir, threshold, group_by)
     figs = {}
     if report:
@@ -561,18 +562,23 @@ def predict(dicom_dir, out_dir, models_dir, group_by='series', tta='flip', devic
 
 
 # %% ../nbs/11_predict.ipynb #c7585344
-def _check_cli(dicom_dir, models, tta, device, threshold=.5, batch_size='auto', size=None, workers=None):
-    "The command line's own checks, before any work: one line each."
-    if not models: raise UsageError('--models MODELS_DIR is required (see README: model layout)')
-    if Path(dicom_dir).is_file(): raise UsageError(f'DICOM_DIR {dicom_dir} is a file: give the folder that holds the DICOM files')
-    if not Path(dicom_dir).is_dir(): raise UsageError(f'DICOM folder {dicom_dir} does not exist')
+def check_inference_args(tta='flip', device='auto', threshold=.5, batch_size='auto', size=None, workers=None):
+    "The inference options' checks (ich-predict's and the DICOM node's), before any work: a UsageError naming the first bad one."
     check_arg('threshold', threshold, lambda v: 0 <= v <= 1, 'a probability in 0..1')
     check_arg('batch_size', None if batch_size == 'auto' else batch_size, positive_int, "'auto' or a whole number >= 1")
     check_arg('size', size, lambda v: v >= 16, 'an input side of at least 16 pixels')
     check_arg('workers', workers, lambda v: v >= 0, 'a number of processes >= 0 (0: none)')
     try: n_views(tta)
     except ValueError as e: raise UsageError(f'--tta: {e}') from None
+    if device not in ('auto', 'cpu', 'cuda'): raise UsageError(f'--device {device}: expected auto, cpu or cuda')
     if device == 'cuda' and not torch.cuda.is_available(): raise UsageError('--device cuda: torch sees no CUDA GPU on this machine (use --device auto or cpu)')
+
+def _check_cli(dicom_dir, models, tta, device, threshold=.5, batch_size='auto', size=None, workers=None):
+    "The command line's own checks, before any work: one line each."
+    if not models: raise UsageError('--models MODELS_DIR is required (see README: model layout)')
+    if Path(dicom_dir).is_file(): raise UsageError(f'DICOM_DIR {dicom_dir} is a file: give the folder that holds the DICOM files')
+    if not Path(dicom_dir).is_dir(): raise UsageError(f'DICOM folder {dicom_dir} does not exist')
+    check_inference_args(tta, device, threshold, batch_size, size, workers)
 
 def run_summary(rec, out_dir) -> str:
     "The two lines ich-predict ends with: what was predicted and flagged, and the quality checks."
