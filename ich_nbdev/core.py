@@ -10,14 +10,14 @@ import numpy as np, pandas as pd, pyarrow as pa, pyarrow.compute as pc, yaml
 from filelock import FileLock
 
 # %% auto #0
-__all__ = ['LABELS', 'N_CLASSES', 'CLASS_WEIGHTS', 'SUBTYPES', 'USER_ERRORS', 'TEST_MODULES', 'FoldName', 'WorkFolder', 'WD',
-           'KAGGLE', 'wpath', 'cnn_name', 'cnn_dir', 'emb_dir', 'atomic_write', 'save_json', 'BadFile', 'load_json',
-           'save_df', 'save_npy', 'to_plain', 'save_fig', 'example_ids', 'params_hash', 'file_identity', 'path_text',
-           'text_path', 'stage_done', 'mark_done', 'recorded_inputs', 'clear_done', 'project_root', 'cache_dir',
-           'locked', 'sha256sum', 'cached_sha256', 'WorkDirBusy', 'writer_lock', 'safe_name', 'env_info', 'get_device',
-           'UsageError', 'cli_errors', 'disk_full', 'require_file', 'check_arg', 'positive_int', 'LogProgressBar',
-           'log_progress_bars', 'id_array', 'id_positions', 'ids_in', 'has_duplicates', 'import_problems',
-           'core_first_problems']
+__all__ = ['LABELS', 'N_CLASSES', 'CLASS_WEIGHTS', 'SUBTYPES', 'USER_ERRORS', 'TEST_MODULES', 'LAZY_IMPORTERS', 'FoldName',
+           'WorkFolder', 'WD', 'KAGGLE', 'wpath', 'cnn_name', 'cnn_dir', 'emb_dir', 'atomic_write', 'save_json',
+           'BadFile', 'load_json', 'save_df', 'save_npy', 'to_plain', 'save_fig', 'example_ids', 'params_hash',
+           'file_identity', 'path_text', 'text_path', 'stage_done', 'mark_done', 'recorded_inputs', 'clear_done',
+           'project_root', 'cache_dir', 'locked', 'sha256sum', 'cached_sha256', 'WorkDirBusy', 'writer_lock',
+           'safe_name', 'env_info', 'get_device', 'stage_run', 'UsageError', 'cli_errors', 'disk_full', 'require_file',
+           'check_arg', 'positive_int', 'LogProgressBar', 'log_progress_bars', 'id_array', 'id_positions', 'ids_in',
+           'has_duplicates', 'import_problems', 'core_first_problems']
 
 # %% ../nbs/00_core.ipynb #2b899d32
 import warnings
@@ -79,6 +79,7 @@ class WD:
     submission = 'submission.csv'      # Kaggle submission (09)
     scores = 'scores.json'             # score table of the run (09)
     stages = '.stages'                 # stage completion markers
+    runs = 'stage_runs'                # stage_runs/<stage>.json: the record of each stage's last run
 
 class KAGGLE:
     "Names in the Kaggle RSNA 2019 layout."
@@ -361,6 +362,33 @@ def get_device(device='auto'):
     if device == 'cuda' and not torch.cuda.is_available(): raise RuntimeError('device=cuda asked for, but torch sees no CUDA GPU')
     return torch.device(device)
 
+# %% ../nbs/00_core.ipynb #018141eb
+def _now(t=None) -> str:
+    import time
+    return time.strftime('%Y-%m-%dT%H:%M:%S%z', time.localtime(t))
+
+def _checkpoint_records(work, patterns) -> list[dict]:
+    "Size and SHA-256 of the files that `patterns` (globs in `work`, or absolute paths) name, paths relative to `work` when inside it."
+    work = Path(work)
+    fns = sorted({f for p in patterns for f in ([Path(p)] if Path(p).is_absolute() else work.glob(str(p))) if f.is_file()})
+    return [dict(path=os.path.relpath(f, work) if f.is_relative_to(work) else str(f), bytes=f.stat().st_size, sha256=cached_sha256(f)) for f in fns]
+
+@contextlib.contextmanager
+def stage_run(work, stage, params=None, checkpoints=()):
+    "Record a run of `stage` in `work/stage_runs/<stage>.json`: start, end, status, command line, host, versions, `params` and the checkpoints (`checkpoints`: globs in `work`) with their SHA-256; yields the record to add to."
+    import time
+    t0 = time.time()
+    rec = dict(stage=stage, started=_now(t0), status='running', command=' '.join(sys.argv), cwd=os.getcwd(), params=to_plain(params or {}), env=env_info())
+    try:
+        yield rec
+        if rec['status'] == 'running': rec['status'] = 'ok'   # a stage may say more ('reused: ...')
+    except BaseException as e:
+        rec['status'] = f'failed: {type(e).__name__}: {e}'[:500]; raise
+    finally:
+        rec.update(ended=_now(), seconds=round(time.time() - t0, 2), checkpoints=_checkpoint_records(work, checkpoints))
+        if int(os.environ.get('RANK', 0) or 0) == 0: save_json(rec, wpath(work, WD.runs, f'{safe_name(stage)}.json'))   # DDP: rank 0 writes
+
+
 # %% ../nbs/00_core.ipynb #ecc6238d
 class UsageError(ValueError):
     "A mistake in what was asked for (a bad option, a missing input): one line at the terminal, exit 2."
@@ -471,6 +499,7 @@ def has_duplicates(ids) -> bool:
 
 # %% ../nbs/00_core.ipynb #daff3ff1
 TEST_MODULES = ('testing', 'testing_cluster')   # fixtures for tests and demo cells, and the cluster tooling's test code: imported by no stage
+LAZY_IMPORTERS = ('cli',)   # the console scripts' module: it imports a stage inside a function, once the options are checked (its purpose)
 
 def import_problems(pkg_dir=None) -> list[str]:
     "Imports of `ich_nbdev` modules that break the layering: of a later notebook's module, inside a block, or of `TEST_MODULES`."
@@ -487,7 +516,7 @@ def import_problems(pkg_dir=None) -> list[str]:
             elif isinstance(node, ast.Import): targets = [a.name.split('.')[1] for a in node.names if a.name.startswith('ich_nbdev.')]
             else: continue
             for t in (t for t in targets if t in order):
-                if id(node) not in top: bad.append(f'{stem}.py:{node.lineno}: imports {t} inside a block')
+                if id(node) not in top and stem not in LAZY_IMPORTERS: bad.append(f'{stem}.py:{node.lineno}: imports {t} inside a block')
                 elif t in TEST_MODULES and stem not in TEST_MODULES: bad.append(f'{stem}.py:{node.lineno}: imports {t}, test code')
                 elif order[t] >= order[stem]: bad.append(f'{stem}.py:{node.lineno}: imports {t} ({order[t]}), a later notebook than {order[stem]}')
     return bad

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_embed.ipynb #d759e675
 from __future__ import annotations
-import time
+import os, re, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from .core import *
@@ -15,9 +15,9 @@ from .metrics import weighted_log_loss
 from .train import prior_wll, DEMO_CNN
 
 # %% auto #0
-__all__ = ['TTA_SETS', 'DEMO_EMBED', 'CropView', 'random_view_params', 'apply_view', 'RandomView', 'tta_views', 'predict_slices',
-           'fold_models', 'embed_data', 'write_embeddings', 'embedding_names', 'load_embedding', 'load_embeddings',
-           'embed']
+__all__ = ['TTA_SETS', 'DEMO_EMBED', 'CropView', 'random_view_params', 'apply_view', 'RandomView', 'tta_views', 'cpu_has_bf16',
+           'autocast_dtype', 'predict_slices', 'fold_models', 'embed_data', 'write_embeddings', 'embedding_names',
+           'load_embedding', 'load_embeddings', 'embed']
 
 # %% ../nbs/07_embed.ipynb #6a849b69
 class CropView:
@@ -68,23 +68,40 @@ def tta_views(tta=10) -> list:
     return crops[:int(tta)]
 
 # %% ../nbs/07_embed.ipynb #0a7f9d35
+def cpu_has_bf16() -> bool:
+    "Does this CPU have native bfloat16 instructions (AVX512-BF16 or AMX) that oneDNN may use (`ONEDNN_MAX_CPU_ISA`)?"
+    try: flags = Path('/proc/cpuinfo').read_text()
+    except OSError: return False
+    isa = os.environ.get('ONEDNN_MAX_CPU_ISA', 'ALL').upper()
+    return bool(re.search(r'\b(avx512_bf16|amx_bf16)\b', flags)) and (isa == 'ALL' or 'BF16' in isa or 'AMX' in isa)
+
+def autocast_dtype(precision='auto', device='cpu', cpu_auto=True):
+    "The autocast dtype of `precision` on `device`: None for fp32 (no autocast)."
+    if precision not in ('auto', 'fp32', 'bf16', 'fp16'): raise ValueError(f'precision must be auto, fp32, bf16 or fp16, got {precision!r}')
+    cuda = torch.device(device).type == 'cuda'
+    if precision == 'auto':
+        if cuda: return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.bfloat16 if cpu_auto and cpu_has_bf16() else None
+    return {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}[precision]
+
 @torch.no_grad()
-def predict_slices(model, dl, size, views, seed=0) -> tuple[np.ndarray, np.ndarray]:
-    "`(features float32 N x D, sigmoid probabilities N x 6)` of the batches of `dl`, averaged over `views` (random ones seeded by `seed`)."
-    dev, g = next(model.parameters()).device, torch.Generator().manual_seed(seed)
-    model.eval()
-    feats, probs = [], []
+def predict_slices(model, dl, size, views, seed=0, precision='fp32', cpu_auto=True) -> tuple[np.ndarray, np.ndarray]:
+    "`(features float32 N x D, sigmoid probabilities N x 6)` of the batches of `dl`, averaged over `views` (random ones seeded by `seed`) and over the models when `model` is a list of them."
+    models = list(model) if isinstance(model, (list, tuple)) else [model]
+    dev, g = next(models[0].parameters()).device, torch.Generator().manual_seed(seed)
+    dt = autocast_dtype(precision, dev, cpu_auto)
+    for m in models: m.eval().to(memory_format=torch.channels_last)
+    feats, probs, n = [], [], len(views) * len(models)
     for (x, *_) in dl:
-        x = x.as_subclass(torch.Tensor).to(dev)
-        f = p = 0
-        with torch.autocast(dev.type, enabled=dev.type == 'cuda'):
+        x, f, p = x.as_subclass(torch.Tensor).to(dev), 0, 0
+        with torch.autocast(dev.type, dtype=dt or torch.bfloat16, enabled=dt is not None):
             for view in views:
-                v = view(x, size, g)
-                if dev.type == 'cuda': v = v.contiguous(memory_format=torch.channels_last)
-                fv, lv = model.features_logits(v)
-                f, p = f + fv.float(), p + torch.sigmoid(lv.float())
-        feats.append((f / len(views)).cpu()); probs.append((p / len(views)).cpu())
-    if not feats: return np.zeros((0, getattr(model, 'n_features', 0)), np.float32), np.zeros((0, N_CLASSES), np.float32)
+                v = view(x, size, g).contiguous(memory_format=torch.channels_last)   # made once for every model
+                for m in models:
+                    fv, lv = m.features_logits(v)
+                    f, p = f + fv.float(), p + torch.sigmoid(lv.float())
+        feats.append((f / n).cpu()); probs.append((p / n).cpu())
+    if not feats: return np.zeros((0, getattr(models[0], 'n_features', 0)), np.float32), np.zeros((0, N_CLASSES), np.float32)
     return torch.cat(feats).numpy(), torch.cat(probs).numpy()
 
 # %% ../nbs/07_embed.ipynb #f74dcab2
@@ -171,9 +188,9 @@ def _embed(work, fns, out, params, views, bs, device, num_workers) -> dict:
         if data is None: data = embed_data(work, s)
         va = data[data.fold == k]
         model = model.to(dev)
-        f, p = predict_slices(model, infer_dl(store, va.idx.values, bs, mode, num_workers, dev), size, views)
+        f, p = predict_slices(model, infer_dl(store, va.idx.values, bs, mode, num_workers, dev), size, views, precision='auto', cpu_auto=False)
         oof.append((va[['image_id', 'fold']], f, p, s))
-        f, p = predict_slices(model, infer_dl(store, test_idx, bs, mode, num_workers, dev), size, views)
+        f, p = predict_slices(model, infer_dl(store, test_idx, bs, mode, num_workers, dev), size, views, precision='auto', cpu_auto=False)
         test_f, test_p = test_f + f / len(fns), test_p + p / len(fns)
     return _save_embeddings(work, out, params, data, oof, slices.image_id.values[test_idx], test_f, test_p, time.time() - t0)
 
@@ -201,6 +218,7 @@ def embed(work, backbone=None, size=48, n_folds=3, tta=10, bs=64, mode=None, dev
     fns = fold_models(work, backbone, size, n_folds)
     params = dict(backbone=backbone, size=size, n_folds=n_folds, tta=tta, mode=mode,
                   inputs=file_identity([*fns, work/WD.folds, work/WD.labels, work/WD.slices]))   # what it reads, as it is now
-    with locked(out/'.embed'):
-        if not force and stage_done(work, f'embed_{out.name}', params) and (out/WD.emb.scores).exists(): return load_json(out/WD.emb.scores)
+    with locked(out/'.embed'), stage_run(work, f'embed_{out.name}', {k: v for k, v in params.items() if k != 'inputs'}, fns) as rec:
+        if not force and stage_done(work, f'embed_{out.name}', params) and (out/WD.emb.scores).exists():
+            rec['status'] = 'reused: done before from the same inputs'; return load_json(out/WD.emb.scores)
         return _embed(work, fns, out, params, views, bs, device, num_workers)

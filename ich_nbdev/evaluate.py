@@ -10,6 +10,7 @@ import numpy as np, pandas as pd, scipy.stats, scipy.optimize
 import matplotlib.pyplot as plt
 from fastcore.script import call_parse, Param
 from .core import *
+from .options import EVAL_FORMATS
 from .saliency import data_uri
 from .predict import read_thresholds, apply_temperature
 
@@ -18,7 +19,7 @@ __all__ = ['LEVELS', 'CQ500_CLASSES', 'FORMATS', 'weighted_auc', 'cluster_bootst
            'threshold_for_sensitivity', 'confusion', 'brier', 'ece', 'apply_temperature', 'fit_temperature',
            'cv_temperature', 'units', 'read_predictions', 'label_format', 'read_labels', 'match', 'level_table',
            'class_metrics', 'level_metrics', 'curves_figure', 'calibration_figure', 'evaluate', 'metrics_frame',
-           'write_evaluation', 'write_report_html', 'evaluate_cli']
+           'write_evaluation', 'write_report_html', 'evaluate_main']
 
 # %% ../nbs/11a_evaluate.ipynb #d6634a54
 def _tied_groups(s):
@@ -158,7 +159,7 @@ def read_predictions(pred, level) -> pd.DataFrame:
 
 # %% ../nbs/11a_evaluate.ipynb #4299f28a
 CQ500_CLASSES = {'ICH': 'any', 'IPH': 'intraparenchymal', 'IVH': 'intraventricular', 'SDH': 'subdural', 'EDH': 'epidural', 'SAH': 'subarachnoid'}
-FORMATS = ('auto', 'cq500', 'rsna', 'csv')
+FORMATS = EVAL_FORMATS   # the names ich-evaluate's --format accepts (ich_nbdev.options)
 
 def label_format(df) -> str:
     "'cq500' (reads.csv: R1:ICH ...), 'rsna' (Kaggle long format: ID_<image>_<class>, Label) or 'csv' (an id column and 0/1 class columns)."
@@ -396,28 +397,11 @@ def write_report_html(out, table, figs, info, unmatched) -> Path:
     return out/'report.html'
 
 # %% ../nbs/11a_evaluate.ipynb #29698c32
-@call_parse
-def evaluate_cli(pred:str,                          # an ich-predict output folder, or a CSV of an id column and a probability column per class
-                 labels:str,                        # labels: CQ500's reads.csv, the Kaggle long format, or a CSV of an id column and 0/1 class columns
-                 out_dir:str,                       # where metrics.json, thresholds.json, the figures and report.html go
-                 level:str=None,                    # slice, series or study (default: the labels' level and, from an ich-predict folder, those above)
-                 format:Param('the labels\' format', str, choices=list(FORMATS))='auto',
-                 id_map:str=None,                   # a CSV of two columns: the labels' id, our study or series UID
-                 n_boot:int=2000,                   # bootstrap resamples (of whole studies) for the AUC intervals
-                 seed:int=0,                        # seed of the resamples
-                 target_sensitivity:float=.95,      # each class's threshold: the highest with this sensitivity on the labelled set
-                 thresholds:str=None,               # a thresholds.json (or {class: threshold}) to apply instead of choosing
-                 fit_temperature:bool=False,        # fit one temperature per class; calibration.json for ich-predict --calibration
-                 compare:str=None,                  # a second predictions folder or CSV: the paired bootstrap difference of AUC
-                 reader:str='majority',             # CQ500: the majority of the readers, or one of them (R1, R2, R3)
-                 debug:bool=False):                 # show the traceback of an error
-    "How good are the predictions on these labelled cases: AUC with bootstrap intervals, operating points, calibration, per level and class."
-    with cli_errors('ich-evaluate', debug, made=[out_dir]):
-        if not 0 < target_sensitivity <= 1: raise UsageError(f'--target_sensitivity must be in (0, 1], not {target_sensitivity}')
-        if n_boot < 100: raise UsageError(f'--n_boot must be 100 or more, not {n_boot}')
-        for p in (pred, labels, *(x for x in (id_map, thresholds, compare) if x)):
-            if not Path(p).exists(): raise UsageError(f'{p} does not exist')
-        r = evaluate(pred, labels, out_dir, level, format, id_map, n_boot, seed, target_sensitivity, thresholds, fit_temperature, compare, reader)
+def evaluate_main(a):
+    "The work of `ich-evaluate` (its options `a` as `cli.evaluate` declares and checks them): evaluate, print the table."
+    with cli_errors('ich-evaluate', a.debug, made=[a.out_dir]):
+        r = evaluate(a.pred, a.labels, a.out_dir, a.level, a.format, a.id_map, a.n_boot, a.seed, a.target_sensitivity, a.thresholds, a.fit_temperature,
+                     a.compare, a.reader)
     print(metrics_frame(r['levels']).to_string(index=False))
-    print(f"unmatched ids: {r['unmatched']} (listed in {Path(out_dir)/'unmatched.csv'}); figures and report.html in {out_dir}")
+    print(f"unmatched ids: {r['unmatched']} (listed in {Path(a.out_dir)/'unmatched.csv'}); figures and report.html in {a.out_dir}")
     if r['target_sensitivity']: print(f"thresholds chosen on these labels for sensitivity {r['target_sensitivity']}: optimistic for new data")

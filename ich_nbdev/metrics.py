@@ -86,7 +86,7 @@ def mean_preds(preds: list) -> pd.DataFrame:
 def score_preds(y, p, groups=None) -> dict:
     "Kaggle metric, per-class log loss and AUC, and (with `groups`) the exam-level AUC of `any`."
     y, p = as_probs(y, 'y'), as_probs(p, 'p')
-    r = dict(n=len(y), wlogloss=weighted_log_loss(y, p))
+    r = dict(n=len(y), wll=weighted_log_loss(y, p))
     r.update({f'logloss_{k}': v for k, v in per_class_log_loss(y, p).items()})
     r.update({f'auc_{k}': v for k, v in per_class_auc(y, p).items()})
     if groups is not None: r['exam_auc_any'] = exam_auc(y[:, -1], p[:, -1], groups)

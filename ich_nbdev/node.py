@@ -13,30 +13,11 @@ from pynetdicom import AE, evt, StoragePresentationContexts, build_context, ALL_
 from pynetdicom.sop_class import Comprehensive3DSRStorage, SecondaryCaptureImageStorage, Verification
 from .core import *
 from .sr import read_sr, quiet_uids
+from .options import NODE_DEFAULTS, parse_dest, check_node_args, node_config
 from .predict import predict, find_models, load_folds, loaded_once, qc_summary, check_inference_args
 
 # %% auto #0
-__all__ = ['NODE_DEFAULTS', 'check_node_args', 'parse_dest', 'send_cstore', 'send_stow', 'Node', 'node_cli']
-
-# %% ../nbs/11b_node.ipynb #e1a0dad9
-NODE_DEFAULTS = dict(aet='ICHNODE', host='127.0.0.1', port=11112, dest=None, stow=None, allowed=None, idle=10.0, once=False,
-                     incoming=None, out=None, keep=False, max_study_mb=4096, max_disk_gb=50.0,
-                     tta='flip', device='auto', batch_size='auto', size=None, threshold=0.5, saliency='none', workers=None)
-
-def check_node_args(o):
-    "The node's options checked before it starts (those it shares with ich-predict by `check_inference_args`): a UsageError naming the first bad one."
-    if o.get('dest'): parse_dest(o['dest'])
-    check_arg('port', o['port'], lambda v: int(v) == v and 0 < v < 65536, 'a TCP port 1-65535')
-    check_arg('idle', o['idle'], lambda v: 0 <= v < float('inf'), 'seconds >= 0')
-    for k in ('max_study_mb', 'max_disk_gb'): check_arg(k, o[k], lambda v: 0 < v < float('inf'), 'a size > 0')
-    check_arg('aet', o['aet'], lambda v: 0 < len(v.strip()) <= 16, 'an AE title of 1-16 characters')
-    check_inference_args(o['tta'], o['device'], o['threshold'], o['batch_size'], o['size'], o['workers'])
-
-def parse_dest(s) -> tuple[str, str, int]:
-    "`AET@HOST:PORT` -> (aet, host, port); a UsageError naming the value otherwise."
-    m = re.fullmatch(r'([^@]{1,16})@([^:]+):(\d{1,5})', str(s or ''))
-    if not m or not 0 < int(m.group(3)) < 65536: raise UsageError(f'--dest {s!r}: expected AET@HOST:PORT (an AE title of up to 16 characters, a host, a port 1-65535)')
-    return m.group(1), m.group(2), int(m.group(3))
+__all__ = ['send_cstore', 'send_stow', 'Node', 'node_main']
 
 # %% ../nbs/11b_node.ipynb #ac2b0a5f
 def send_cstore(files, dest, aet='ICHNODE') -> int:
@@ -104,7 +85,7 @@ def process(self: Node, study) -> dict:
              durations=dict(receive=round(st['last'] - st['first'], 2)))
     try:
         o, out = self.o, self.out/'studies'/safe_name(study)
-        rec = predict(d, out, self.models, tta=o['tta'], device=o['device'], batch_size=o['batch_size'], saliency=o['saliency'], threshold=o['threshold'],
+        rec = predict(d, out, self.models, tta=o['tta'], device=o['device'], precision=o.get('precision', 'auto'), batch_size=o['batch_size'], saliency=o['saliency'], threshold=o['threshold'],
                       size=o['size'], n_workers=o['workers'], quiet=True, dicom_out=True, loaded=self.loaded)
         a.update(predicted=True, series=rec['n_series'], flagged=rec['n_flagged'], qc=qc_summary(rec['qc']), not_used=rec['n_failures'])
         a['durations']['predict'] = round(time.time() - t0, 2); t1 = time.time()
@@ -139,9 +120,7 @@ def adopt_incoming(self: Node):
 
 @patch
 def start(self: Node):
-    "Listen (non-blocking), after queueing what an earlier run left in the incoming folder; returns self."
-    self.out.mkdir(parents=True, exist_ok=True); self.incoming.mkdir(parents=True, exist_ok=True)
-    self.adopt_incoming()
+    "Listen (non-blocking), then queue what an earlier run left in the incoming folder; returns self. A port it cannot listen on makes no folder."
     ae = AE(ae_title=self.o['aet'])
     ae.supported_contexts = [build_context(c.abstract_syntax, ALL_TRANSFER_SYNTAXES) for c in StoragePresentationContexts]   # compressed as sent: no transcoding asked of the PACS
     ae.add_supported_context(Verification)
@@ -150,6 +129,8 @@ def start(self: Node):
     try: self.server = ae.start_server((self.o['host'], int(self.o['port'])), block=False,
                                        evt_handlers=[(evt.EVT_C_STORE, self.on_store), (evt.EVT_C_ECHO, lambda e: 0x0000)])
     except OSError as e: raise UsageError(f"--host {self.o['host']} --port {self.o['port']}: cannot listen there ({e.strerror or e})") from None
+    self.out.mkdir(parents=True, exist_ok=True); self.incoming.mkdir(parents=True, exist_ok=True)
+    self.adopt_incoming()
     return self
 
 # %% ../nbs/11b_node.ipynb #a8c14aa1
@@ -166,43 +147,13 @@ def serve(self: Node, poll=0.2):
     finally: self.server.shutdown(); self.server = None
     return self.done
 
-# %% ../nbs/11b_node.ipynb #93a3de07
-def _config(fn) -> dict:
-    d = yaml.safe_load(Path(fn).read_text()) if fn else {}
-    if not isinstance(d, dict): raise UsageError(f'--config {fn}: expected a mapping of node options')
-    d = {k.replace('-', '_'): v for k, v in d.items()}
-    if bad := set(d) - set(NODE_DEFAULTS) - {'models'}: raise UsageError(f'--config {fn}: unknown option(s) {", ".join(sorted(bad))}')
-    return d
-
 # %% ../nbs/11b_node.ipynb #18ca4526
-@call_parse
-def node_cli(models:str=None,              # models folder (as ich-predict's --models)
-             aet:str=None,                 # this node's AE title (default ICHNODE)
-             port:int=None,                # port to listen on (default 11112)
-             dest:str=None,                # where results go by C-STORE: AET@HOST:PORT
-             stow:str=None,                # and/or a DICOMweb URL for STOW-RS
-             host:str=None,                # address to bind (default 127.0.0.1)
-             allowed:str=None,             # calling AE titles accepted, comma-separated (default: the destination's)
-             idle:float=None,              # seconds without a new instance before a study is predicted (default 10)
-             once:bool=False,              # exit when every received study is done
-             incoming:str=None,            # folder for received instances (default OUT/incoming)
-             out:str=None,                 # outputs and audit.jsonl (default ./ich-node)
-             keep:bool=False,              # keep received instances after a study is done
-             max_study_mb:float=None,      # cap per study (default 4096)
-             max_disk_gb:float=None,       # cap on all received instances (default 50)
-             tta:str=None, device:str=None, batch_size:str=None, size:int=None, threshold:float=None, saliency:str=None, workers:int=None,  # as ich-predict
-             config:str=None,              # YAML file with any of these options
-             debug:bool=False):            # show the traceback of an error
-    "A DICOM node: receive studies, predict each, send the SR and secondary captures back."
+def node_main(a):
+    "The work of `ich-node` (`a.models`, `a.options` merged from the config file and the command line and checked by `cli.node`, `a.debug`): start, serve until stopped."
     import matplotlib; matplotlib.use('Agg')
-    cli = {k: v for k, v in locals().items() if k in NODE_DEFAULTS and v is not None and v is not False}   # the options given
-    with cli_errors('ich-node', debug):
-        o = {**_config(config), **cli}
-        models = models or o.pop('models', None); o.pop('models', None)
-        if not models or not Path(models).is_dir(): raise UsageError(f'--models: folder {models} does not exist')
-        if not (o.get('dest') or o.get('stow')): raise UsageError('--dest AET@HOST:PORT or --stow URL is required: where the results go')
-        node = Node(models, **o).start()
-    signal.signal(signal.SIGTERM, lambda *a: node.stop.set())
+    with cli_errors('ich-node', a.debug): node = Node(a.models, **a.options).start()
+    signal.signal(signal.SIGTERM, lambda *args: node.stop.set())
     print(f"ich-node {node.o['aet']} listening on {node.o['host']}:{node.o['port']}, results to {node.o['dest'] or ''} {node.o['stow'] or ''}", flush=True)
     node.serve()
     print(f'ich-node: stopped after {len(node.done)} studies', flush=True)
+

@@ -4,32 +4,36 @@
 
 # %% ../nbs/11_predict.ipynb #4c713a1c
 from __future__ import annotations
-import os, re, io, sys, time, json, shutil, platform, hashlib, dataclasses, tempfile, zipfile, tarfile, contextlib, urllib.request, urllib.parse
+import os, re, io, sys, time, json, shutil, platform, hashlib, dataclasses, tempfile, zipfile, tarfile, contextlib, urllib.error, urllib.request, urllib.parse
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
 from fastcore.script import call_parse, Param
 from fastprogress.fastprogress import progress_bar
 from .core import *
+from .options import check_inference_values
+from .dicom import DicomError, read_dicom, frame_view, tag_floats, WINDOWS
 from .models import (ORIGINAL_ARCHS, CheckpointError, create_model, load_checkpoint, read_checkpoint, infer_arch)
 from .data import crop_resize, infer_dl, trained_mode
-from .embed import tta_views, predict_slices
+from .embed import tta_views, predict_slices, autocast_dtype
 from .preprocess import preprocess, load_slices, scan_dicom_dir, ImageStore, ALL_WINDOWS
 from .sequence import SeqData, load_fold_model, predict_series, predict_test, LAYOUTS, TTAS
 from .submit import write_submission
+from .synth import TRUTH_JSON
 from . import saliency as sal
 from .sr import dicom_outputs, class_thresholds
 
+
 # %% auto #0
-__all__ = ['LIMITS', 'LAYOUT_HELP', 'TTA', 'OTHER_WINDOWS', 'RESULTS', 'LOCK', 'JOURNAL', 'ARCHIVES', 'CNNSpec', 'release_models',
-           'work_models', 'find_models', 'find_sequence', 'load_folds', 'BatchSize', 'predict_views', 'n_views',
-           'cnn_predict', 'sequence_predict', 'per_slice_table', 'per_series_table', 'display_image', 'windows_sheet',
-           'select_slices', 'saliency_figures', 'ensemble_maps', 'OutputBusy', 'out_lock', 'new_stage',
-           'finish_publication', 'publish', 'check_out_dir', 'store_size', 'check_predict_call', 'NoSlices',
-           'prepare_dicoms', 'loaded_once', 'run_cnns', 'table_name', 'write_tables', 'models_record', 'report_info',
-           'qc_counts', 'qc_summary', 'read_thresholds', 'read_calibration', 'apply_temperature', 'calibrate',
-           'predict', 'check_inference_args', 'run_summary', 'predict_cli', 'place_checkpoints', 'fetch_models',
-           'download_cli']
+__all__ = ['LIMITS', 'LAYOUT_HELP', 'TTA', 'OTHER_WINDOWS', 'RESULTS', 'LOCK', 'JOURNAL', 'RELEASE_DATA', 'ARCHIVES', 'CNNSpec',
+           'release_models', 'work_models', 'find_models', 'find_sequence', 'load_folds', 'BatchSize', 'predict_views',
+           'n_views', 'cnn_predict', 'sequence_predict', 'per_slice_table', 'per_series_table', 'display_image',
+           'windows_sheet', 'series_markers', 'select_slices', 'series_viewer', 'saliency_figures', 'ensemble_maps',
+           'OutputBusy', 'out_lock', 'new_stage', 'finish_publication', 'publish', 'check_out_dir', 'store_size',
+           'check_predict_call', 'NoSlices', 'failure_counts', 'prepare_dicoms', 'loaded_once', 'run_cnns',
+           'table_name', 'write_tables', 'trained_on', 'models_record', 'report_info', 'qc_counts', 'qc_summary',
+           'read_thresholds', 'read_calibration', 'apply_temperature', 'calibrate', 'run_record', 'predict',
+           'check_inference_args', 'run_summary', 'predict_main', 'place_checkpoints', 'fetch_models', 'download_main']
 
 # %% ../nbs/11_predict.ipynb #ad6e0e96
 @dataclass
@@ -167,16 +171,14 @@ def predict_views(tta) -> list:
 def n_views(tta) -> int: return len(predict_views(tta))
 
 # %% ../nbs/11_predict.ipynb #ca069fc3
-def cnn_predict(models, store, idxs, size, tta='flip', mode='context', bs=None, device='cpu', quiet=False):
-    "`(probs [N, 6], feats [N, D])` of store rows `idxs`: the mean over `models` (folds) and the TTA views."
-    bs, views, p, f = bs or BatchSize('auto', device), predict_views(tta), 0, 0
-    for m in models:
-        def _run(b):
-            dl = infer_dl(store, idxs, b, mode, 0, device)
-            return predict_slices(m, dl if quiet else progress_bar(dl, leave=False), size, views)
-        fm, pm = bs.run(_run)
-        p, f = p + pm, f + fm
-    return p / len(models), f / len(models)
+def cnn_predict(models, store, idxs, size, tta='flip', mode='context', bs=None, device='cpu', quiet=False, precision='fp32'):
+    "`(probs [N, 6], feats [N, D])` of store rows `idxs`: the mean over `models` (folds, all run on each batch read once) and the TTA views, at `precision`."
+    bs, views = bs or BatchSize('auto', device), predict_views(tta)
+    def _run(b):
+        dl = infer_dl(store, idxs, b, mode, 0, device)
+        return predict_slices(models, dl if quiet else progress_bar(dl, leave=False), size, views, precision=precision)
+    f, p = bs.run(_run)
+    return p, f
 
 # %% ../nbs/11_predict.ipynb #4053553a
 def sequence_predict(models_dir, seq, slices, outs, device='cpu', loaded=None) -> np.ndarray:
@@ -201,12 +203,13 @@ def _rel_file(paths, root):
     return [os.path.relpath(p, root) if root and os.path.isabs(str(p)) else str(p) for p in paths]
 
 def per_slice_table(slices, final, cnn, root=None) -> pd.DataFrame:
-    "One row per slice: IDs, order (0-based `slice_idx`, DICOM InstanceNumber, frame of a multi-frame file), SOPInstanceUID, file (relative to `root`), position, its series' `qc` flags, the final and the `cnn_` probabilities."
+    "One row per slice: IDs, order (0-based `slice_idx`, DICOM InstanceNumber, frame of a multi-frame file), SOPInstanceUID, file (relative to `root`), position, its series' `qc` flags, SeriesNumber and SeriesDescription, the final and the `cnn_` probabilities."
     df = pd.DataFrame(dict(image_id=slices.image_id.astype(str).values, study=slices.study_uid.astype(str).values,
                            series=slices.series_uid.astype(str).values, group_id=slices.group_id.astype(str).values,
                            slice_idx=slices.slice_idx.values, instance_number=_col(slices, 'instance_number', np.nan),
                            sop_instance_uid=_col(slices, 'sop_uid'), frame=_col(slices, 'frame', 1), file=_rel_file(_col(slices, 'path'), root),
-                           position=slices.position.values, qc=_col(slices, 'qc', '')))
+                           position=slices.position.values, qc=_col(slices, 'qc', ''), series_number=_col(slices, 'series_number', np.nan),
+                           series_description=_col(slices, 'series_description', '')))
     for j, l in enumerate(LABELS): df[l] = final[:, j]
     for j, l in enumerate(LABELS): df[f'cnn_{l}'] = cnn[:, j]
     return df.sort_values(['group_id', 'slice_idx'], kind='stable').reset_index(drop=True)
@@ -216,14 +219,15 @@ def per_slice_table(slices, final, cnn, root=None) -> pd.DataFrame:
 def _union(flags) -> str: return ','.join(sorted({f for s in flags for f in str(s).split(',') if f and f != 'nan'}))
 
 def per_series_table(per_slice, threshold=0.5, group_by='series') -> pd.DataFrame:
-    "One row per series (or study, `group_by='study'`: the max over its series, each series ordered and predicted on its own): slice count, qc flags, max probability and flag per class (at `threshold`, or a class's own in a dict of them), the most suspicious slice and its series."
+    "One row per series (or study, `group_by='study'`: the max over its series, each series ordered and predicted on its own): slice count, qc flags, SeriesNumber and SeriesDescription (of the top slice's series), max probability and flag per class (at `threshold`, or a class's own in a dict of them), the most suspicious slice and its series."
     key = per_slice.group_id if group_by == 'series' else per_slice.study
     th = class_thresholds(threshold)
     rows = []
     for g, d in per_slice.groupby(key, sort=True):
         top = d.loc[d['any'].idxmax()]
         r = dict(level=group_by, group_id=g, study_uid=d.study.iloc[0], series_uids=';'.join(sorted(d.series.unique())),
-                 groups=';'.join(sorted(d.group_id.unique())), n_series=d.group_id.nunique(), n_slices=len(d), qc=_union(d.get('qc', [])))
+                 groups=';'.join(sorted(d.group_id.unique())), n_series=d.group_id.nunique(), n_slices=len(d), qc=_union(d.get('qc', [])),
+                 series_number=top.get('series_number', np.nan), series_description=top.get('series_description', ''))
         r.update({f'max_{l}': float(d[l].max()) for l in LABELS})
         r.update({f'flag_{l}': 'yes' if d[l].max() >= th[l] else 'no' for l in LABELS})
         r.update(top_series=top.group_id, top_slice_idx=int(top.slice_idx), top_image_id=top.image_id, top_instance_number=top.get('instance_number', np.nan),
@@ -247,11 +251,25 @@ def _slice_name(r) -> str:
     n = r.get('instance_number', np.nan)
     return f'slice {r.slice_idx}' + ('' if pd.isna(n) else f' (InstanceNumber {int(n)})')
 
+def _wl(w) -> str: return f'W {WINDOWS[w][1]} L {WINDOWS[w][0]}'
+
 def windows_sheet(store, rows, names, fn, title='') -> Path | None:
-    "Contact sheet of store `rows` in the brain, subdural and bone windows (one row of three per slice), when the store has them."
+    "Contact sheet of store `rows` in the brain, subdural and bone windows (one row of three per slice, each titled with its width and level), when the store has them."
     if not set(OTHER_WINDOWS) <= set(store.windows): return None
     imgs = [im for i in rows for im in np.asarray(store.stack(int(i), windows=OTHER_WINDOWS))]
-    return sal.contact_sheet(imgs, [f'{n}: {w}' for n in names for w in OTHER_WINDOWS], ncols=3, fn=fn, title=title)
+    return sal.contact_sheet(imgs, [f'{n}: {w} ({_wl(w)})' for n in names for w in OTHER_WINDOWS], ncols=3, fn=fn, title=title)
+
+def series_markers(slices) -> dict:
+    "group_id -> orientation letters at the image edges, from its first slice's ImageOrientationPatient (the header read again; None when it has none)."
+    out = {}
+    for _, r in slices.sort_values('slice_idx').groupby('group_id').head(1).iterrows():
+        try:
+            ds = read_dicom(r.path, stop_before_pixels=True)
+            ds = frame_view(ds, int(r.get('frame', 1) or 1) - 1) if int(r.get('n_frames', 1) or 1) > 1 else ds
+            out[str(r.group_id)] = sal.orientation_markers(tag_floats(ds, 'ImageOrientationPatient'))
+        except (DicomError, OSError, ValueError, KeyError, AttributeError, IndexError, TypeError): out[str(r.group_id)] = None   # the viewer says "orientation unknown"
+    return out
+
 
 # %% ../nbs/11_predict.ipynb #7b7bfcd8
 def select_slices(per_slice, how='top', n_top=3) -> pd.DataFrame:
@@ -261,33 +279,53 @@ def select_slices(per_slice, how='top', n_top=3) -> pd.DataFrame:
     return per_slice.sort_values('any', ascending=False).groupby('group_id', sort=False).head(n_top)
 
 # %% ../nbs/11_predict.ipynb #d8b430ed
+def _panels(f, g, gd, s, store, row_of, members, method, threshold, bs, device, marks) -> dict:
+    "The slice panels of rows `s` of series `g`, appended to `f['panels']`; their saliency maps by slice_idx."
+    maps = {}
+    for k in range(0, len(s), bs):
+        part = s.iloc[k:k + bs]
+        rows = np.array([row_of[i] for i in part.image_id])
+        for (_, r), mp, i in zip(part.iterrows(), ensemble_maps(members, store, rows, method, device), rows):
+            maps[int(r.slice_idx)] = mp
+            f['panels'].append(sal.slice_panel(display_image(store, i), mp, r[LABELS].values.astype(float), f"{g} {_slice_name(r)} ({r.image_id})",
+                                               threshold, r[[f'cnn_{l}' for l in LABELS]].values.astype(float), gd/f'slice_{r.slice_idx:04d}.png',
+                                               method, marks))
+    return maps
+
+def series_viewer(g, d, gd, store, row_of, maps=None, marks=None) -> dict:
+    "The report's viewer of every slice of series `g` (rows `d`, in order): each slice and each map of `maps` (slice_idx -> map) as a PNG under `gd/viewer`."
+    frames, maps = [], maps or {}
+    for _, r in d.iterrows():
+        k, img = int(r.slice_idx), display_image(store, row_of[r.image_id])
+        ovl = sal.save_png(sal.overlay_rgba(maps[k]), gd/'viewer'/f'overlay_{k:04d}.png') if k in maps else None
+        frames.append(dict(img=sal.save_png(img, gd/'viewer'/f'slice_{k:04d}.png'), overlay=ovl,
+                           caption=f"{_slice_name(r)}, {len(frames) + 1} of {len(d)}: any {r['any']:.3f}; brain window {_wl('brain')}"
+                                   + ('' if k in maps else '; no saliency map')))
+    return dict(anchor=_safe(g), frames=frames, start=int(np.argmax(d['any'].values)), marks=marks, width=max(512, img.shape[1]))
+
+
+# %% ../nbs/11_predict.ipynb #e72f4d2c
 def saliency_figures(out_dir, store, per_slice, row_of, members, method='input_grad', how='top', n_top=3,
-                     threshold=0.5, bs=4, device='cpu', quiet=False) -> dict:
-    "Slice panels (when `method` is not 'none'), z-profiles and contact sheets; returns group_id -> figure paths."
-    out_dir, figs = Path(out_dir), {}
+                     threshold=0.5, bs=4, device='cpu', quiet=False, marks=None) -> dict:
+    "Slice panels (when `method` is not 'none'), z-profiles, contact sheets and, for a series flagged at `threshold`, the viewer of every slice; group_id -> figures."
+    out_dir, figs, marks = Path(out_dir), {}, marks or {}
     sel = select_slices(per_slice, how, n_top) if method != 'none' else per_slice.iloc[:0]
     for g, d in (per_slice.groupby('group_id') if quiet else progress_bar(list(per_slice.groupby('group_id')), leave=False)):
         d = d.sort_values('slice_idx'); gd = out_dir/'figures'/_safe(g)
         top = d.sort_values('any', ascending=False).head(8).sort_values('slice_idx')
-        f = dict(zprofile=sal.zprofile(d[LABELS].values, f'{g}: probabilities along the slices', threshold,
-                                       mark=int(np.argmax(d['any'].values)), fn=gd/'zprofile.png'),
+        f = dict(zprofile=sal.zprofile(d[LABELS].values, f'{g}: probabilities along the slices', threshold, mark=int(np.argmax(d['any'].values)),
+                                       fn=gd/'zprofile.png', instance_numbers=d.instance_number.values),
                  sheet=sal.contact_sheet([display_image(store, row_of[i]) for i in top.image_id],
                                          [f"{_slice_name(r)}: any {r['any']:.2f}" for _, r in top.iterrows()],
-                                         fn=gd/'sheet.png', title=f'{g}: most suspicious slices'), panels=[])
+                                         fn=gd/'sheet.png', title=f'{g}: most suspicious slices ({_wl("brain")})'), panels=[])
         w = top.sort_values('any', ascending=False).head(3)
         f['windows'] = windows_sheet(store, [row_of[i] for i in w.image_id], [_slice_name(r) for _, r in w.iterrows()],
                                      gd/'windows.png', f'{g}: the top slices in the subdural and bone windows')
-        s = sel[sel.group_id == g].sort_values('slice_idx')
-        for k in range(0, len(s), bs):
-            part = s.iloc[k:k + bs]
-            rows = np.array([row_of[i] for i in part.image_id])
-            maps = ensemble_maps(members, store, rows, method, device)
-            for (_, r), mp, i in zip(part.iterrows(), maps, rows):
-                f['panels'].append(sal.slice_panel(display_image(store, i), mp, r[LABELS].values.astype(float),
-                                   f"{g} {_slice_name(r)} ({r.image_id})", threshold,
-                                   r[[f'cnn_{l}' for l in LABELS]].values.astype(float), gd/f'slice_{r.slice_idx:04d}.png', method))
+        maps = _panels(f, g, gd, sel[sel.group_id == g].sort_values('slice_idx'), store, row_of, members, method, threshold, bs, device, marks.get(g))
+        if d['any'].max() >= threshold: f['viewer'] = series_viewer(g, d, gd, store, row_of, maps, marks.get(g))
         figs[g] = f
     return figs
+
 
 # %% ../nbs/11_predict.ipynb #50af1bcb
 def ensemble_maps(members, store, rows, method, device='cpu') -> np.ndarray:
@@ -398,9 +436,13 @@ def check_predict_call(dicom_dir, tta='flip', saliency='none', group_by='series'
 class NoSlices(UsageError):
     "A DICOM folder with no CT slice that can be predicted."
 
+def failure_counts(fails) -> dict:
+    "Files not used by reason (a reason's words before its first colon), the most frequent first."
+    return {k: int(v) for k, v in fails.reason.astype(str).str.split(':').str[0].value_counts().items()}
+
 def _breakdown(fails, n=4) -> str:
-    c = fails.reason.astype(str).str.split(':').str[0].value_counts()
-    return ', '.join(f'{k} {v}' for k, v in c.head(n).items()) + (', ...' if len(c) > n else '')
+    c = list(failure_counts(fails).items())
+    return ', '.join(f'{k} {v}' for k, v in c[:n]) + (', ...' if len(c) > n else '')
 
 def prepare_dicoms(dicom_dir, out, work, specs, group_by='series', n_workers=None, quiet=False, force=False, verify=False, stage=None) -> tuple:
     "Preprocess `dicom_dir` into `work` (ich-predict's own unless the caller named it) at `store_size(specs)`; `(its plain-valued record, slices, store, failures)`, the failures also in `stage`."
@@ -412,6 +454,7 @@ def prepare_dicoms(dicom_dir, out, work, specs, group_by='series', n_workers=Non
     return {k: v for k, v in (prep or {}).items() if isinstance(v, (int, float, str, bool))}, slices, store, fails
 
 
+
 # %% ../nbs/11_predict.ipynb #f468a27e
 def loaded_once(cache, files, make, *key):
     "`make()`, or what an earlier call with the same files (path, size, mtime, ctime, inode) and `key` made, when `cache` is a dict (a node loads its models once)."
@@ -420,14 +463,14 @@ def loaded_once(cache, files, make, *key):
     if k not in cache: cache[k] = make()
     return cache[k]
 
-def run_cnns(specs, store, tta='flip', bs=None, device='cpu', keep_first=False, quiet=False, tm=None, loaded=None) -> tuple[dict, list]:
+def run_cnns(specs, store, tta='flip', bs=None, device='cpu', keep_first=False, quiet=False, tm=None, loaded=None, precision='fp32') -> tuple[dict, list]:
     "`(name -> (probs, feats) of every store row, averaged over folds and views; [(first fold, size, mode)] when `keep_first`)`; models from `loaded` when given (see `loaded_once`)."
     outs, members, tm = {}, [], tm or _Timer()
     for s in specs:
         with tm(f'cnn {s.name}'):
             models = loaded_once(loaded, s.files, lambda: load_folds(s, device), s.arch, device)
             if not quiet: print(f'{s.name}: {len(models)} folds at {s.size}px, {len(store)} slices')
-            outs[s.name] = cnn_predict(models, store, np.arange(len(store)), s.size, tta, s.mode, bs, device, quiet)
+            outs[s.name] = cnn_predict(models, store, np.arange(len(store)), s.size, tta, s.mode, bs, device, quiet, precision)
             if keep_first: members.append((models[0], s.size, s.mode))   # the saliency ensemble
             del models
     return outs, members
@@ -447,18 +490,37 @@ def write_tables(out, slices, final, cnn, dicom_dir, threshold=0.5, group_by='se
 # %% ../nbs/11_predict.ipynb #4fd6b63a
 def _file_info(fn): return dict(path=str(fn), bytes=Path(fn).stat().st_size, sha256=cached_sha256(fn))
 
+RELEASE_DATA = "RSNA 2019 Kaggle training data (the original team's released weights)"
+
+def trained_on(spec) -> str:
+    "What backbone `spec` was trained on, as far as its folder tells: the original release, or the data its work dir preprocessed (synthetic when ich-synth made it)."
+    if spec.source == 'release': return RELEASE_DATA
+    work = Path(spec.files[0]).parents[2]   # work/cnn/<backbone>_<size>/fold<k>.pth
+    try: d = load_json(work/WD.summary).get('dicom_dir')
+    except (OSError, ValueError, AttributeError): d = None
+    if not d: return f'unknown (no {WD.summary} naming the training data in {work})'
+    return f'synthetic data made by ich-synth ({d})' if any((p/TRUTH_JSON).exists() for p in (Path(d), Path(d).parent)) else str(d)
+
 def models_record(specs, seq) -> dict:
-    "The models of a run as `run.json` lists them: every file with its size and SHA-256, and the sequence model's feature models."
-    return dict(models=[dict(name=s.name, arch=s.arch, size=s.size, mode=s.mode, source=s.source, files=[_file_info(f) for f in s.files])
-                        for s in specs],
+    "The models of a run as `run.json` lists them: every file with its size and SHA-256, what each backbone was trained on, the sequence model's files."
+    return dict(models=[dict(name=s.name, arch=s.arch, size=s.size, mode=s.mode, source=s.source, trained_on=trained_on(s),
+                             files=[_file_info(f) for f in s.files]) for s in specs],
                 sequence=None if seq is None else dict(names=seq['names'], files=[_file_info(f) for f in seq['files']]))
 
-def report_info(rec, specs) -> dict:
-    "The run summary at the top of the report, from the run record."
-    o = rec['options']
-    return {'models': ', '.join(f'{s.name} ({len(s.files)} folds, {s.size}px)' for s in specs),
-            'sequence model': 'yes' if rec['sequence'] else 'no', 'slices': rec['n_slices'], rec['level'] if rec.get('level') else 'series': rec['n_series'],
-            'quality flags': qc_summary(rec.get('qc', {})), 'files not used': rec['n_failures'], 'saliency': o['saliency'], 'TTA': o['tta'], 'device': o['device']}
+def _hashes(files) -> str: return ', '.join(f['sha256'][:12] for f in files)
+
+def report_info(rec, specs=None) -> dict:
+    "The run at the top of the report, from the run record: date, input, models with their training data and checkpoint hashes, thresholds, what was not used."
+    o, th = rec['options'], class_thresholds(rec['options']['threshold'])
+    fails = ', '.join(f'{k} {v}' for k, v in rec.get('failures_by_reason', {}).items())
+    return {'date': rec['started'], 'input folder': rec['dicom_dir'], 'command': rec['command'],
+            'models': '; '.join(f"{m['name']} ({len(m['files'])} folds, {m['size']} px, trained on {m['trained_on']}; SHA-256 {_hashes(m['files'])})"
+                                for m in rec['models']),
+            'sequence model': 'none' if rec['sequence'] is None else f"{len(rec['sequence']['files'])} folds (SHA-256 {_hashes(rec['sequence']['files'])})",
+            'thresholds': ', '.join(f'{l} {v:g}' for l, v in th.items()) + ('; calibrated (temperatures)' if o.get('calibration') else ''),
+            'slices': rec['n_slices'], rec.get('level') or 'series': rec['n_series'],
+            'files not used': f"{rec['n_failures']}" + (f' ({fails}; each in failures.csv with its reason)' if fails else ''),
+            'quality flags': qc_summary(rec.get('qc', {})), 'saliency': o['saliency'], 'TTA': o['tta'], 'device': o['device']}
 
 
 # %% ../nbs/11_predict.ipynb #2d80b8be
@@ -506,13 +568,25 @@ def calibrate(probs, temps) -> np.ndarray:
     return out
 
 
+# %% ../nbs/11_predict.ipynb #87b9b50c
+def run_record(dicom_dir, out, work, models_dir, specs, seq, group_by, tta, dev, batch_size, bs, saliency, saliency_slices, threshold,
+               temps, size, slices, per_series, fails, prep, tm, t0) -> dict:
+    "`run.json` of a prediction run (its `ended` added when written): inputs, options, models with SHA-256s, counts, failures and qc by reason, environment, timings."
+    return dict(dicom_dir=str(dicom_dir), out_dir=str(out), work_dir=str(work), models_dir=str(models_dir), command=' '.join(sys.argv), level=group_by,
+                options=dict(group_by=group_by, tta=tta, device=str(dev), batch_size=str(batch_size), final_batch_size=bs.bs,
+                             saliency=saliency, saliency_slices=saliency_slices, threshold=threshold, calibration=temps, size=size),
+                **models_record(specs, seq), n_slices=len(slices), n_series=len(per_series), n_failures=len(fails), failures_by_reason=failure_counts(fails),
+                qc=qc_counts(per_series, fails), n_flagged=int((per_series.flag_any == 'yes').sum()), preprocess=prep, env=env_info(), timings=tm.t,
+                started=time.strftime('%Y-%m-%dT%H:%M:%S%z', time.localtime(t0)))
+
+
 # %% ../nbs/11_predict.ipynb #ed2e1855
 def _predict_into(stage, dicom_dir, out, work, models_dir, specs, group_by, tta, dev, batch_size, saliency, saliency_slices,
-                  threshold, size, n_top, report, n_workers, quiet, force, verify, temps=None, dicom_out=False, loaded=None) -> dict:
+                  threshold, size, n_top, report, n_workers, quiet, force, verify, temps=None, dicom_out=False, loaded=None, precision='auto') -> dict:
     "Every step of a run, its results written into `stage`; the run record."
     tm, bs, seq, t0 = _Timer(), BatchSize(batch_size, dev), find_sequence(models_dir, specs), time.time()
     with tm('preprocess'): prep, slices, store, fails = prepare_dicoms(dicom_dir, out, work, specs, group_by, n_workers, quiet, force, verify, stage)
-    outs, members = run_cnns(specs, store, tta, bs, dev, saliency != 'none', quiet, tm, loaded)
+    outs, members = run_cnns(specs, store, tta, bs, dev, saliency != 'none', quiet, tm, loaded, precision)
     cnn = final = np.mean([o[0] for o in outs.values()], 0)
     if seq is not None:
         with tm('sequence'): final = sequence_predict(models_dir, seq, slices, outs, dev, loaded)
@@ -523,26 +597,29 @@ def _predict_into(stage, dicom_dir, out, work, models_dir, specs, group_by, tta,
     if report:
         with tm('figures'):
             row_of = dict(zip(slices.image_id.astype(str), range(len(slices))))
-            figs = saliency_figures(stage, store, per_slice, row_of, members, saliency, saliency_slices, n_top, th_any, device=dev, quiet=quiet)
-    rec = dict(dicom_dir=str(dicom_dir), out_dir=str(out), work_dir=str(work), models_dir=str(models_dir), command=' '.join(sys.argv), level=group_by,
-               options=dict(group_by=group_by, tta=tta, device=str(dev), batch_size=str(batch_size), final_batch_size=bs.bs,
-                            saliency=saliency, saliency_slices=saliency_slices, threshold=threshold, calibration=temps, size=size),
-               **models_record(specs, seq), n_slices=len(slices), n_series=len(per_series), n_failures=len(fails), qc=qc_counts(per_series, fails),
-               n_flagged=int((per_series.flag_any == 'yes').sum()), preprocess=prep, env=env_info(), timings=tm.t,
-               started=time.strftime('%Y-%m-%dT%H:%M:%S%z', time.localtime(t0)))
+            figs = saliency_figures(stage, store, per_slice, row_of, members, saliency, saliency_slices, n_top, th_any, device=dev, quiet=quiet,
+                                    marks=series_markers(slices))
+    rec = run_record(dicom_dir, out, work, models_dir, specs, seq, group_by, tta, dev, batch_size, bs, saliency, saliency_slices, threshold,
+                     temps, size, slices, per_series, fails, prep, tm, t0)
+    rec['options'].update(precision=precision, autocast=str(autocast_dtype(precision, dev)).replace('torch.', '') if autocast_dtype(precision, dev) else 'none')
     if dicom_out:
         with tm('dicom'): rec['dicom'] = len(dicom_outputs(stage, per_slice, rec, dicom_dir))   # SR and secondary captures per series
-    if report: sal.write_report(stage, per_series, figs, report_info(rec, specs), th_any); rec['report'] = str(Path(out)/'report.html')
+    if report:
+        series = per_series if group_by == 'series' else per_series_table(per_slice, threshold)   # the studies table lists series
+        sal.write_report(stage, per_series, figs, report_info(rec), th_any, series=series); rec['report'] = str(Path(out)/'report.html')
     save_json(dict(rec, ended=time.strftime('%Y-%m-%dT%H:%M:%S%z')), Path(stage)/'run.json')
     return rec
+
 
 
 # %% ../nbs/11_predict.ipynb #27d8c833
 def predict(dicom_dir, out_dir, models_dir, group_by='series', tta='flip', device='auto', batch_size='auto',
             saliency='none', saliency_slices='top', threshold=0.5, size=None, n_top=3, work_dir=None,
-            report=True, n_workers=None, quiet=False, force=False, wait=False, verify=False, thresholds=None, calibration=None, dicom_out=False, loaded=None) -> dict:
+            report=True, n_workers=None, quiet=False, force=False, wait=False, verify=False, thresholds=None, calibration=None, dicom_out=False, loaded=None,
+            precision='auto') -> dict:
     "Predict every slice of the DICOM files under `dicom_dir` with the models of `models_dir`; publish the results in OUT_DIR as one unit."
     check_predict_call(dicom_dir, tta, saliency, group_by)
+    autocast_dtype(precision)   # a ValueError naming a precision it does not know, before any work
     if thresholds: threshold = {**{l: threshold for l in LABELS}, **(thresholds if isinstance(thresholds, dict) else read_thresholds(thresholds))}
     temps = (calibration if isinstance(calibration, dict) else read_calibration(calibration)) if calibration else None
     out, dev = Path(out_dir), get_device(device)
@@ -555,30 +632,18 @@ def predict(dicom_dir, out_dir, models_dir, group_by='series', tta='flip', devic
         stage = new_stage(out)
         try:
             rec = _predict_into(stage, dicom_dir, out, work, models_dir, specs, group_by, tta, dev, batch_size, saliency, saliency_slices,
-                                threshold, size, n_top, report, n_workers, quiet, force, verify, temps, dicom_out, loaded)
+                                threshold, size, n_top, report, n_workers, quiet, force, verify, temps, dicom_out, loaded, precision)
             publish(stage, out)
         finally: shutil.rmtree(stage, ignore_errors=True)
     return rec
 
 
 # %% ../nbs/11_predict.ipynb #c7585344
-def check_inference_args(tta='flip', device='auto', threshold=.5, batch_size='auto', size=None, workers=None):
-    "The inference options' checks (ich-predict's and the DICOM node's), before any work: a UsageError naming the first bad one."
-    check_arg('threshold', threshold, lambda v: 0 <= v <= 1, 'a probability in 0..1')
-    check_arg('batch_size', None if batch_size == 'auto' else batch_size, positive_int, "'auto' or a whole number >= 1")
-    check_arg('size', size, lambda v: v >= 16, 'an input side of at least 16 pixels')
-    check_arg('workers', workers, lambda v: v >= 0, 'a number of processes >= 0 (0: none)')
-    try: n_views(tta)
-    except ValueError as e: raise UsageError(f'--tta: {e}') from None
-    if device not in ('auto', 'cpu', 'cuda'): raise UsageError(f'--device {device}: expected auto, cpu or cuda')
+def check_inference_args(tta='flip', device='auto', threshold=.5, batch_size='auto', size=None, workers=None, precision='auto'):
+    "The inference options' checks (ich-predict's and the DICOM node's), before any work: those of `options.check_inference_values`, then torch's CUDA: a UsageError naming the first bad one."
+    check_inference_values(tta, device, threshold, batch_size, size, workers, precision)
+    n_views(tta)   # the same names as options.TTA_NAMES (tested there)
     if device == 'cuda' and not torch.cuda.is_available(): raise UsageError('--device cuda: torch sees no CUDA GPU on this machine (use --device auto or cpu)')
-
-def _check_cli(dicom_dir, models, tta, device, threshold=.5, batch_size='auto', size=None, workers=None):
-    "The command line's own checks, before any work: one line each."
-    if not models: raise UsageError('--models MODELS_DIR is required (see README: model layout)')
-    if Path(dicom_dir).is_file(): raise UsageError(f'DICOM_DIR {dicom_dir} is a file: give the folder that holds the DICOM files')
-    if not Path(dicom_dir).is_dir(): raise UsageError(f'DICOM folder {dicom_dir} does not exist')
-    check_inference_args(tta, device, threshold, batch_size, size, workers)
 
 def run_summary(rec, out_dir) -> str:
     "The two lines ich-predict ends with: what was predicted and flagged, and the quality checks."
@@ -586,37 +651,16 @@ def run_summary(rec, out_dir) -> str:
             f"quality checks: {qc_summary(rec['qc'])}")
 
 # %% ../nbs/11_predict.ipynb #c86b9237
-@call_parse
-def predict_cli(dicom_dir:str,                                   # folder of DICOM files (searched recursively)
-                out_dir:str,                                     # where the outputs go (created)
-                models:str=None,                                 # models folder: 2DNet/ release layout and/or a work dir with cnn/, sequence/
-                group_by:Param('rows of the summary table: series, or studies (the max over their series)', str, choices=['series', 'study'])='series',
-                tta:str='flip',                                  # test-time augmentation: none, flip, full, original (10 random views), or a number 1..10
-                device:Param('compute device', str, choices=['auto', 'cpu', 'cuda'])='auto',
-                batch_size:str='auto',                           # 'auto' or a number of slices per batch
-                saliency:Param('saliency method of the slice panels', str, choices=['none', *sal.SALIENCY_METHODS])='none',
-                saliency_slices:Param('slices that get a panel', str, choices=['top', 'all'])='top',
-                threshold:float=0.5,                             # probability at which a series is flagged
-                size:int=None,                                   # override every backbone's input size (quick looks)
-                work_dir:str=None,                               # preprocessed work dir (default OUT_DIR/work; another command's is refused)
-                workers:int=None,                                # preprocessing processes (default: all cores)
-                no_report:bool=False,                            # skip figures and report.html
-                force:bool=False,                                # preprocess every file again (and predict: always)
-                wait:bool=False,                                 # wait for another run into OUT_DIR to finish instead of stopping
-                verify:bool=False,                               # reuse a file's record only when its content hash matches too
-                thresholds:str=None,                             # per-class thresholds (ich-evaluate's thresholds.json) for the flags
-                calibration:str=None,                            # per-class temperatures (ich-evaluate's calibration.json) applied to the probabilities
-                dicom_out:bool=False,                            # also write a DICOM SR and secondary captures per series into OUT_DIR/dicom/ (for PACS)
-                n_workers:int=None,                              # old name of --workers
-                debug:bool=False):                               # show the traceback of an error
-    "Predict intracranial hemorrhage on a folder of head CT DICOM files."
+def predict_main(a):
+    "The work of `ich-predict` (its options `a` as `cli.predict` declares and first checks them): the remaining checks, the run, its summary."
     import matplotlib; matplotlib.use('Agg')   # a command writes its figures to files: no window, whatever $DISPLAY says
-    with cli_errors('ich-predict', debug, made=[out_dir]), disk_full('ich-predict', out_dir):
-        _check_cli(dicom_dir, models, tta, device, threshold, batch_size, size, workers if workers is not None else n_workers)
-        rec = predict(dicom_dir, out_dir, models, group_by, tta, device, batch_size, saliency, saliency_slices, threshold, size, work_dir=work_dir,
-                      report=not no_report, n_workers=workers if workers is not None else n_workers, force=force, wait=wait, verify=verify,
-                      thresholds=thresholds, calibration=calibration, dicom_out=dicom_out)
-    print(run_summary(rec, out_dir))
+    workers = a.workers if a.workers is not None else a.n_workers
+    with cli_errors('ich-predict', a.debug, made=[a.out_dir]), disk_full('ich-predict', a.out_dir):
+        check_inference_args(a.tta, a.device, a.threshold, a.batch_size, a.size, workers, a.precision)
+        rec = predict(a.dicom_dir, a.out_dir, a.models, a.group_by, a.tta, a.device, a.batch_size, a.saliency, a.saliency_slices, a.threshold, a.size,
+                      work_dir=a.work_dir, report=not a.no_report, n_workers=workers, force=a.force, wait=a.wait, verify=a.verify,
+                      thresholds=a.thresholds, calibration=a.calibration, dicom_out=a.dicom_out, precision=a.precision)
+    print(run_summary(rec, a.out_dir))
 
 
 # %% ../nbs/11_predict.ipynb #11378b68
@@ -630,13 +674,19 @@ def _fetch(src, dest_dir) -> Path:
         p = Path(urllib.request.url2pathname(u.path) if u.scheme == 'file' else src)
         if not p.is_file(): raise FileNotFoundError(f'{src}: no such file')
         return p
+    if u.scheme not in ('http', 'https', 'ftp'): raise UsageError(f'{src}: expected an http(s) or file:// URL or a local file')
     fn = Path(dest_dir)/(Path(u.path).name or 'download')
-    with urllib.request.urlopen(src) as r, atomic_write(fn, 'wb') as f:
-        total, done = int(r.headers.get('Content-Length') or 0), 0
-        while b := r.read(1 << 22):
-            f.write(b); done += len(b)
-            print(f'\r{fn.name}: {done >> 20} MiB' + (f' of {total >> 20} MiB' if total else ''), end='', file=sys.stderr)
-        print(file=sys.stderr)
+    try:
+        with urllib.request.urlopen(src, timeout=60) as r, atomic_write(fn, 'wb') as f:
+            total, done = int(r.headers.get('Content-Length') or 0), 0
+            while b := r.read(1 << 22):
+                f.write(b); done += len(b)
+                print(f'\r{fn.name}: {done >> 20} MiB' + (f' of {total >> 20} MiB' if total else ''), end='', file=sys.stderr)
+            print(file=sys.stderr)
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as e:   # not a full disk: that stays an OSError
+        why = getattr(e, 'reason', None) or e
+        raise UsageError(f'{src}: cannot download ({why}); check the URL, or download on a machine that reaches it '
+                         '(compute nodes are often offline) and pass the file') from None
     return fn
 
 def _extract(fn, to):
@@ -650,13 +700,18 @@ def _extract(fn, to):
     else:
         with tarfile.open(fn) as t: t.extractall(to, filter='data')
 
+def _unpack(fn, to):
+    "`_extract`, an archive that cannot be read being a `BadFile` naming it."
+    try: _extract(fn, to)
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError) as e: raise BadFile(f'{fn.name}: not a readable archive ({e})') from None
+
 # %% ../nbs/11_predict.ipynb #b0049fca
 def _target(fn, root, name):
     "Release-layout folder name for checkpoint `fn` found under `root`."
     for part in reversed(fn.relative_to(root).parts[:-1]):
         if (m := _REL_DIR.match(part)) and m['arch'] in ORIGINAL_ARCHS: return part
     if name: return name
-    raise ValueError(f'{fn.name}: cannot tell its model folder (no <arch>_<size> folder in the archive): pass name=, '
+    raise UsageError(f'{fn.name}: cannot tell its model folder (no <arch>_<size> folder in the archive): pass name=, '
                      f'e.g. DenseNet121_change_avg_512')
 
 def place_checkpoints(src_dir, dest, name=None, check=True) -> list[Path]:
@@ -665,7 +720,7 @@ def place_checkpoints(src_dir, dest, name=None, check=True) -> list[Path]:
     for fn in sorted(src_dir.rglob('*.pth')):
         sub = _target(fn, src_dir, name)
         m = _REL_DIR.match(sub)
-        if not (m and m['arch'] in ORIGINAL_ARCHS): raise ValueError(f'{sub}: not <arch>_<size> with arch in {sorted(ORIGINAL_ARCHS)}')
+        if not (m and m['arch'] in ORIGINAL_ARCHS): raise UsageError(f'{sub}: not <arch>_<size> with arch in {sorted(ORIGINAL_ARCHS)}')
         if check and (a := infer_arch(read_checkpoint(fn)[0])) != m['arch']:
             raise CheckpointError(f'{fn.name}: its keys are those of {a}, not {m["arch"]} (folder {sub})')
         to = Path(dest)/'2DNet'/sub/fn.name; to.parent.mkdir(parents=True, exist_ok=True)
@@ -684,18 +739,15 @@ def fetch_models(src, dest, sha256=None, name=None, check=True) -> list[Path]:
         fn = _fetch(src, tmp)
         got = sha256sum(fn)
         if sha256 and got.lower() != sha256.lower().strip():
-            raise ValueError(f'{src}: SHA-256 mismatch: expected {sha256}, got {got} (download removed)')
+            raise BadFile(f'{src}: SHA-256 mismatch: expected {sha256}, got {got} (download removed)')
         if not sha256: print(f'{src}: no SHA-256 given to check; its SHA-256 is {got}')
-        if fn.name.lower().endswith(ARCHIVES): _extract(fn, Path(tmp)/'x')
+        if fn.name.lower().endswith(ARCHIVES): _unpack(fn, Path(tmp)/'x')
         else: (Path(tmp)/'x').mkdir(); shutil.copy(fn, Path(tmp)/'x'/fn.name)
         return place_checkpoints(Path(tmp)/'x', dest, name, check)
 
 # %% ../nbs/11_predict.ipynb #667350d5
-@call_parse
-def download_cli(src:str,        # archive URL (http/https/file://), local archive or .pth, or a manifest (.txt: url sha256 [name] per line)
-                 dest:str,       # models folder (gets 2DNet/<arch>_<size>/)
-                 sha256:str=None,  # expected SHA-256 of the archive
-                 name:str=None,    # model folder for a flat archive, e.g. DenseNet121_change_avg_512
-                 no_check:bool=False):  # skip checking the keys of each checkpoint
-    "Download model checkpoints into the original release layout, verifying their SHA-256."
-    for p in fetch_models(src, dest, sha256, name, not no_check): print(p)
+def download_main(a):
+    "The work of `scripts/download_models.sh` (its options `a` as `cli.download_models` declares them): fetch, check, place; a wrong file, URL or sum is one line, exit 2, no empty DEST left."
+    with cli_errors('download_models', a.debug, made=[a.dest]):
+        for p in fetch_models(a.src, a.dest, a.sha256, a.name, not a.no_check): print(p)
+

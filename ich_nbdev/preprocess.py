@@ -794,24 +794,25 @@ def preprocess(dicom_dir, work, group_by='series', n_workers=None, size=512, win
     min_side = MIN_SIDE if min_side is None else int(min_side)   # read at the call: a notebook may lower it for its tiny test images
     if shard is not None: shard, n_shards = _check_shard(shard, n_shards)
     claim_work(work, root, command, adopt)   # never another run's work dir, never the DICOM folder
-    ex = [exclude] if isinstance(exclude, (str, Path)) else list(exclude or ())
-    scan = scan_files(root, exclude=[work, *ex], verify=verify)   # a work dir (or `exclude`: an output folder) inside the DICOM folder is not input
-    files, side, ids = scan['files'], scan['side'], scan['ids']
-    params = _params(root, group_by, size, windows, min_side, dicom_mode)
-    marker = dict(params, files=params_hash([(path_text(f), ids[path_text(f)]) for f in files]),   # any file new, removed or changed redoes the tables
-                  others=params_hash([list(map(path_text, side)), scan['skipped']]))
-    mine = files if shard is None else shard_files(files, root, shard, n_shards)
-    n_workers = default_workers() if n_workers is None else int(n_workers)
-    if (shard is None and not force and not verify and stage_done(work, STAGE, marker)
-        and all((work/f).exists() for f in (WD.summary, WD.slices, WD.failures)) and _same_instances(work, n_workers)): return load_json(work/WD.summary)
-    try:
-        with writer_lock(work/_PARTS, params):   # shard jobs of one run share the work dir; a run with other settings is refused
-            return _preprocess(work, root, scan, mine, params, marker, n_workers, group_by, windows, size, flush_every, progress,
-                               force, shard, n_shards, t0, min_side, verify)
-    except OSError as e:
-        if e.errno not in _DISK_FULL: raise
-        raise DiskFullError(e.errno, f'{work}: no space left on the device (or quota) while writing the image store or the tables '
-                            f'({e}). This run stopped and marked nothing done; free space and run it again: it resumes') from e
+    with stage_run(work, 'preprocess' if shard is None else f'preprocess_shard{shard}of{n_shards}', dict(dicom_dir=root, group_by=group_by, size=size, windows=windows, force=force, verify=verify, command=command)):
+        ex = [exclude] if isinstance(exclude, (str, Path)) else list(exclude or ())
+        scan = scan_files(root, exclude=[work, *ex], verify=verify)   # a work dir (or `exclude`: an output folder) inside the DICOM folder is not input
+        files, side, ids = scan['files'], scan['side'], scan['ids']
+        params = _params(root, group_by, size, windows, min_side, dicom_mode)
+        marker = dict(params, files=params_hash([(path_text(f), ids[path_text(f)]) for f in files]),   # any file new, removed or changed redoes the tables
+                      others=params_hash([list(map(path_text, side)), scan['skipped']]))
+        mine = files if shard is None else shard_files(files, root, shard, n_shards)
+        n_workers = default_workers() if n_workers is None else int(n_workers)
+        if (shard is None and not force and not verify and stage_done(work, STAGE, marker)
+            and all((work/f).exists() for f in (WD.summary, WD.slices, WD.failures)) and _same_instances(work, n_workers)): return load_json(work/WD.summary)
+        try:
+            with writer_lock(work/_PARTS, params):   # shard jobs of one run share the work dir; a run with other settings is refused
+                return _preprocess(work, root, scan, mine, params, marker, n_workers, group_by, windows, size, flush_every, progress,
+                                   force, shard, n_shards, t0, min_side, verify)
+        except OSError as e:
+            if e.errno not in _DISK_FULL: raise
+            raise DiskFullError(e.errno, f'{work}: no space left on the device (or quota) while writing the image store or the tables '
+                                f'({e}). This run stopped and marked nothing done; free space and run it again: it resumes') from e
 
 
 # %% ../nbs/03_preprocess.ipynb #9e0c4668

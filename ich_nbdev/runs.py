@@ -9,15 +9,16 @@ from pathlib import Path
 import yaml
 from fastcore.script import call_parse, anno_parser
 from .core import *
+from .options import one_line_errors
 
 # %% auto #0
 __all__ = ['STAGES', 'PIPELINE', 'MAX_VALUES', 'MAX_TASKS', 'WORKERS', 'JOB_SETUP', 'INPUT_KEYS', 'DEMO_TARGETS', 'nbs_dir',
            'expand_vars', 'check_profile_shape', 'load_profile', 'stage_tasks', 'StageError', 'task_params',
            'stage_notebook', 'task_output', 'job_notebook', 'prepare_task', 'execute_task', 'record_task', 'run_task',
            'git_commit', 'update_run_record', 'new_run_id', 'runs_dir', 'check_overrides', 'run_stages',
-           'parse_overrides', 'missing_inputs', 'submit_plan', 'list_stages_text', 'dry_run_text', 'ich_run', 'run_cli',
-           'print_scores', 'demo_checks', 'print_checks', 'demo_profile', 'run_parallel', 'run_demo', 'demo_cli',
-           'check_profile']
+           'parse_overrides', 'missing_inputs', 'submit_plan', 'list_stages_text', 'sbatch_line', 'dry_run_text',
+           'ich_run', 'run_cli', 'print_scores', 'demo_checks', 'print_checks', 'demo_profile', 'run_parallel',
+           'run_demo', 'demo_cli', 'check_profile']
 
 # %% ../nbs/12_runs.ipynb #ecf24c04
 STAGES = {
@@ -405,13 +406,23 @@ def list_stages_text(prof) -> str:
     rows = [(s, stage_notebook(prof, s).name, len(stage_tasks(prof, s)), 'yes' if s in prof['pipeline'] else 'no') for s in prof['stages']]
     return '\n'.join([f"{'stage':<18} {'notebook':<26} {'tasks':>5}  in all", *[f'{s:<18} {n:<26} {t:>5}  {a}' for s, n, t, a in rows]])
 
+def sbatch_line(stage, n_tasks, root=None) -> str | None:
+    "The sbatch command `slurm/submit_pipeline.sh` gives `stage` under this environment (resources of `slurm/common.sh`), or None without the checkout's slurm/."
+    root = Path(root or project_root() or '.')
+    if not (root/'slurm'/f'{stage}.sbatch').exists(): return None
+    r = subprocess.run(['bash', '-c', f'source slurm/common.sh; ich_sbatch_args {shlex.quote(stage)}'], cwd=root, capture_output=True, text=True)
+    if r.returncode: return None
+    arr = [f"--array=0-{n_tasks - 1}" + (f"%{os.environ['ICH_ARRAY_MAX']}" if os.environ.get('ICH_ARRAY_MAX') else '')] if n_tasks > 1 else []
+    return ' '.join(['sbatch', *r.stdout.split(), *arr, f'slurm/{stage}.sbatch'])
+
 def dry_run_text(prof, stages, task=None) -> str:
-    "What a run of `stages` would execute: per task its notebook, the output it would write and its parameters."
+    "What a run of `stages` would execute: per task its notebook, the output it would write and its parameters; per stage the sbatch line of a SLURM submission."
     out = []
     for s in stages:
         ts = stage_tasks(prof, s)
         for i in ([task] if task is not None else range(len(ts))):
             out.append(f'{s} task {i}/{len(ts)}: {stage_notebook(prof, s).name} -> {task_output(prof, s, i)} ' + json.dumps({**prof["params"], **ts[i]}, default=str))
+        if line := sbatch_line(s, len(ts)): out.append(f'{s} on SLURM (slurm/submit_pipeline.sh): {line}')
     return '\n'.join(out)
 
 # %% ../nbs/12_runs.ipynb #4319a568
@@ -478,7 +489,7 @@ def _run_parser():
         if a.dest == 'list_stages': a.option_strings = ['--list', '--list_stages']; parser._option_string_actions['--list'] = a
     parser.usage = 'ich-run STAGE|all -f PROFILE.yaml [-p KEY VALUE ...] [--task I] [--n_tasks] [--force] [--run_id ID] [--list] [--dry_run]'
     parser.epilog = 'workers (also n_workers, num_workers) sets the worker count of every stage that has one'
-    return parser
+    return one_line_errors(parser, 'ich-run')
 
 def run_cli(argv=None):
     "Console script: `ich-run STAGE|all -f PROFILE.yaml [-p key value ...] [--task I] [--n_tasks] [--force] [--run_id ID]`."
@@ -491,7 +502,7 @@ def run_cli(argv=None):
         ich_run(**args, overrides=parse_overrides(pairs))   # no return value: a console script exits 0
 
 # %% ../nbs/12_runs.ipynb #927db3d7
-_HEADLINE = ['model', 'n', 'wlogloss', 'auc_any', 'exam_auc_any']
+_HEADLINE = ['model', 'n', 'wll', 'auc_any', 'exam_auc_any']
 
 def print_scores(scores, cols=_HEADLINE):
     "Print the headline columns of the score table of `scores.json` (every column is in the file)."
@@ -514,15 +525,15 @@ def _met(v, op, t):
 def demo_checks(scores, cnn='CNN ensemble', prior='constant prior (out-of-fold)', seq='sequence model') -> list[dict]:
     "The demo's figures next to their targets: CNN AUC(any) and wll vs the fold-wise prior; sequence model vs the CNN."
     table = scores.get('table') if isinstance(scores, dict) else scores
-    rows = {r['model']: r for r in table}
+    rows = {r['model']: {**r, 'wll': r.get('wll', r.get('wlogloss'))} for r in table}   # a scores.json written before the metric was 'wll' everywhere
     miss = [m for m in (prior, cnn, seq) if m not in rows]
     if miss: raise KeyError(f'the score table has no row {miss} (it has: {list(rows)})')
     c, p, s = rows[cnn], rows[prior], rows[seq]
     def row(figure, v, op, t, ref=''):
         return dict(figure=figure, value=v, target=f"{op} {'nan' if t is None else f'{t:.4f}'}{f' ({ref})' if ref else ''}", met=_met(v, op, t))
     return [row('CNN AUC(any)', c['auc_any'], '>=', DEMO_TARGETS['cnn_auc_any']),
-            row('CNN weighted log loss', c['wlogloss'], '<', p['wlogloss'], 'fold-wise prior'),
-            row('sequence weighted log loss', s['wlogloss'], '<', c['wlogloss'], 'CNN'),
+            row('CNN weighted log loss', c['wll'], '<', p['wll'], 'fold-wise prior'),
+            row('sequence weighted log loss', s['wll'], '<', c['wll'], 'CNN'),
             row('sequence AUC(any)', s['auc_any'], '>', c['auc_any'], 'CNN')]
 
 def print_checks(checks):

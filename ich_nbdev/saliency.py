@@ -4,22 +4,30 @@
 
 # %% ../nbs/10_saliency.ipynb #6c4bcaab
 from __future__ import annotations
-import base64, html, os, shutil, subprocess, tempfile
+import base64, html, io, json, os, re, shutil, subprocess, tempfile, textwrap
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 import matplotlib.pyplot as plt
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
+from PIL import Image as PILImage
 from pytorch_grad_cam import GradCAM, GradCAMPlusPlus
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from .core import LABELS, N_CLASSES, atomic_write, safe_name, save_fig
+from .dicom import WINDOWS
 from .models import unwrap_model
+from .options import SALIENCY_METHODS
+
 
 # %% auto #0
-__all__ = ['SALIENCY_METHODS', 'norm_map', 'input_grad_maps', 'cam_maps', 'saliency_maps', 'crop_placer', 'ensemble_saliency',
-           'slice_panel', 'zprofile', 'contact_sheet', 'data_uri', 'write_report', 'find_chromium', 'screenshot',
-           'is_blank']
+__all__ = ['FIG_DPI', 'BRAIN_WL', 'norm_map', 'input_grad_maps', 'cam_maps', 'saliency_maps', 'crop_placer', 'ensemble_saliency',
+           'orientation_markers', 'draw_markers', 'overlay_rgba', 'slice_panel', 'zprofile', 'contact_sheet',
+           'data_uri', 'save_png', 'viewer_html', 'study_summary', 'write_report', 'find_chromium', 'screenshot',
+           'is_blank', 'page_metrics']
 
 # %% ../nbs/10_saliency.ipynb #b1fb8e40
-SALIENCY_METHODS = ('input_grad', 'gradcam', 'gradcampp')
 _CAMS = {'gradcam': GradCAM, 'gradcampp': GradCAMPlusPlus}
 
 def norm_map(m, q=99.5) -> np.ndarray:
@@ -68,61 +76,153 @@ def ensemble_saliency(members, cls=5, method='input_grad') -> np.ndarray:
     return norm_map(np.mean(maps, 0), q=100)
 
 # %% ../nbs/10_saliency.ipynb #6fa3093f
+FIG_DPI = 150   # every figure of the report: sharp in print and on a 1920 px screen
+BRAIN_WL = WINDOWS['brain']   # (level, width) of the brain window the figures show
 _COLORS = dict(zip(LABELS, ['tab:purple', 'tab:red', 'tab:orange', 'tab:green', 'tab:blue', 'black']))
+_OPPOSITE = dict(L='R', R='L', A='P', P='A', H='F', F='H')
 
-def slice_panel(img, sal, probs, title='', threshold=0.5, cnn_probs=None, fn=None, method=''):
-    "3-panel figure: brain-window slice `img` (uint8 HxW), saliency `sal` overlay, bars of `probs` (6)."
-    fig, axs = plt.subplots(1, 3, figsize=(12, 4), dpi=80, layout='constrained', gridspec_kw=dict(width_ratios=[1, 1, 1.1]))
-    axs[0].imshow(img, cmap='gray', vmin=0, vmax=255); axs[0].set_title('brain window')
-    axs[1].imshow(img, cmap='gray', vmin=0, vmax=255)
-    if sal is not None: axs[1].imshow(np.ma.masked_less(sal, 0.05), cmap='jet', alpha=0.45, vmin=0, vmax=1)
-    empty = sal is None or not np.asarray(sal).max() > 0
-    axs[1].set_title(f'saliency ({method})' + (': zero everywhere' if empty else '') if method else 'saliency')
-    for a in axs[:2]: a.axis('off')
+def orientation_markers(iop) -> dict | None:
+    "Patient-side letters (L/R, A/P, H/F) at the left, right, top and bottom edges of an image with ImageOrientationPatient `iop`; None when unknown."
+    try: v = np.asarray(iop, float).reshape(2, 3)
+    except (TypeError, ValueError): return None
+    if not np.isfinite(v).all() or (np.linalg.norm(v, axis=1) < 1e-3).any(): return None
+    def toward(d):
+        k = int(np.argmax(np.abs(d)))
+        return 'LPH'[k] if d[k] > 0 else 'RAF'[k]
+    right, bottom = toward(v[0]), toward(v[1])
+    return dict(left=_OPPOSITE[right], right=right, top=_OPPOSITE[bottom], bottom=bottom)
+
+_EDGES = dict(left=(.02, .5, 'left', 'center'), right=(.98, .5, 'right', 'center'), top=(.5, .98, 'center', 'top'), bottom=(.5, .02, 'center', 'bottom'))
+
+def draw_markers(ax, marks=None, wl=BRAIN_WL):
+    "Orientation letters at the edges of image axes `ax` and the window `(level, width)` in its lower left corner."
+    for side, (x, y, ha, va) in _EDGES.items():
+        if marks: ax.text(x, y, marks[side], transform=ax.transAxes, ha=ha, va=va, color='yellow', fontsize=10, fontweight='bold')
+    if wl: ax.text(.02, .02, f'W {wl[1]} L {wl[0]}', transform=ax.transAxes, ha='left', va='bottom', color='yellow', fontsize=7)
+
+def overlay_rgba(sal, cmap='jet', alpha=.6) -> np.ndarray:
+    "RGBA float image of saliency `sal` (HxW in 0..1): coloured by value, its opacity rising with the value (no hard mask edge)."
+    s = np.clip(np.nan_to_num(np.asarray(sal, np.float32)), 0, 1)
+    rgba = plt.get_cmap(cmap)(s)
+    rgba[..., 3] = alpha * s
+    return rgba
+
+
+# %% ../nbs/10_saliency.ipynb #28afd8da
+def _bars(ax, probs, threshold, cnn_probs):
     y = np.arange(N_CLASSES)
-    axs[2].barh(y, probs, color=[_COLORS[l] for l in LABELS], height=0.6, label='final')
-    if cnn_probs is not None: axs[2].scatter(cnn_probs, y, marker='|', s=200, c='grey', label='CNN ensemble')
-    axs[2].axvline(threshold, ls='--', c='grey', lw=1)
-    axs[2].set_yticks(y, LABELS); axs[2].set_xlim(0, 1); axs[2].invert_yaxis(); axs[2].set_xlabel('probability')
-    if cnn_probs is not None: axs[2].legend(loc='lower right', fontsize=7)
-    fig.suptitle(title, fontsize=9)
+    ax.barh(y, probs, color=[_COLORS[l] for l in LABELS], height=.6)
+    ax.axvline(threshold, ls='--', c='grey', lw=1)
+    hs = [Line2D([], [], ls='--', c='grey', label=f'threshold {threshold:g}')]
+    if cnn_probs is not None:
+        ax.scatter(cnn_probs, y, marker='|', s=200, c='grey')
+        hs.append(Line2D([], [], ls='', marker='|', ms=12, c='grey', label='CNN ensemble'))
+    ax.set_yticks(y, LABELS); ax.set_xlim(0, 1); ax.invert_yaxis(); ax.set_xlabel('final probability (bars)')
+    ax.legend(handles=hs, loc='upper center', bbox_to_anchor=(.5, -.2), ncol=2, fontsize=7, frameon=False)
+
+def slice_panel(img, sal, probs, title='', threshold=0.5, cnn_probs=None, fn=None, method='', marks=None, wl=BRAIN_WL):
+    "3-panel figure: slice `img` (uint8 HxW, window `wl`, orientation `marks`), saliency `sal` (HxW, 0..1) overlaid with a colour bar, bars of `probs` (6)."
+    fig, axs = plt.subplots(1, 3, figsize=(13, 4.6), dpi=FIG_DPI, layout='constrained', gridspec_kw=dict(width_ratios=[1, 1.15, 1]))
+    for a in axs[:2]:
+        a.imshow(img, cmap='gray', vmin=0, vmax=255, interpolation='nearest'); a.set_axis_off(); draw_markers(a, marks, wl)
+    axs[0].set_title('brain window' + (f' (W {wl[1]}, L {wl[0]})' if wl else ''), fontsize=10)
+    empty = sal is None or not np.asarray(sal).max() > 0
+    if sal is not None: axs[1].imshow(overlay_rgba(sal), interpolation='bilinear')
+    fig.colorbar(ScalarMappable(Normalize(0, 1), 'jet'), ax=axs[1], fraction=.046, pad=.02, label='saliency (1: its maximum)')
+    axs[1].set_title(f'saliency ({method})' + (': zero everywhere' if empty else '') if method else 'saliency', fontsize=10)
+    _bars(axs[2], np.asarray(probs, float), threshold, cnn_probs)
+    fig.suptitle(title, fontsize=10)
     return save_fig(fig, fn, tight=True, close=True) if fn else fig
+
 
 # %% ../nbs/10_saliency.ipynb #e3de402e
-def zprofile(probs, title='', threshold=0.5, positions=None, mark=None, fn=None):
-    "The six probabilities (`[L, 6]`) along the slices of one series; `mark` highlights a slice index."
+def _xaxis(n, positions, instance_numbers):
+    "x values and label of a z-profile: InstanceNumber when every slice has a distinct one, else the position, else the 0-based index."
+    inst = None if instance_numbers is None else pd.to_numeric(pd.Series(instance_numbers), errors='coerce').values
+    if inst is not None and len(inst) == n and np.isfinite(inst).all() and len(np.unique(inst)) == n: return inst, 'InstanceNumber', True
+    if positions is not None: return np.asarray(positions, float), 'position (mm)', False
+    return np.arange(n), 'slice (0-based)', True
+
+def zprofile(probs, title='', threshold=0.5, positions=None, mark=None, fn=None, instance_numbers=None):
+    "The six probabilities (`[L, 6]`) along the slices of one series against InstanceNumber (else position or index); `mark` highlights a slice index."
     probs = np.asarray(probs)
-    xs = np.arange(len(probs)) if positions is None else np.asarray(positions)
-    fig, ax = plt.subplots(figsize=(8, 3), dpi=80)
+    xs, xlabel, integer = _xaxis(len(probs), positions, instance_numbers)
+    fig, ax = plt.subplots(figsize=(9, 3.2), dpi=FIG_DPI, layout='constrained')
     for j, l in enumerate(LABELS): ax.plot(xs, probs[:, j], marker='.', c=_COLORS[l], lw=2.5 if l == 'any' else 1.2, label=l)
-    ax.axhline(threshold, ls='--', c='grey', lw=1)
-    if mark is not None: ax.axvline(xs[mark], c='red', alpha=.3, lw=6)
-    ax.set_ylim(-0.02, 1.02); ax.set_xlabel('slice' if positions is None else 'position (mm)'); ax.set_ylabel('probability')
-    ax.legend(fontsize=7, ncol=3, loc='upper left'); ax.set_title(title, fontsize=9)
+    ax.axhline(threshold, ls='--', c='grey', lw=1, label=f'threshold {threshold:g}')
+    if mark is not None: ax.axvline(xs[mark], c='red', alpha=.3, lw=6, label='top slice')
+    if integer: ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(-0.02, 1.02); ax.set_xlabel(xlabel); ax.set_ylabel('probability')
+    ax.legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1), frameon=False); ax.set_title(title, fontsize=10)
     return save_fig(fig, fn, tight=True, close=True) if fn else fig
 
+
 # %% ../nbs/10_saliency.ipynb #10fb7272
-def contact_sheet(imgs, titles=None, ncols=4, fn=None, title=''):
-    "Tile uint8 images (HxW) with their titles."
+def contact_sheet(imgs, titles=None, ncols=4, fn=None, title='', wrap=30):
+    "Tile uint8 images (HxW) with their titles (wrapped at `wrap` characters, so neighbours never overlap)."
     n = max(len(imgs), 1); ncols = min(ncols, n); nrows = -(-n // ncols)
-    fig, axs = plt.subplots(nrows, ncols, figsize=(2.4 * ncols, 2.6 * nrows), dpi=80, squeeze=False)
+    fig, axs = plt.subplots(nrows, ncols, figsize=(2.8 * ncols, 3.1 * nrows), dpi=FIG_DPI, squeeze=False, layout='constrained')
     for k, a in enumerate(axs.flat):
         a.axis('off')
         if k < len(imgs):
-            a.imshow(imgs[k], cmap='gray', vmin=0, vmax=255)
-            if titles is not None: a.set_title(titles[k], fontsize=8)
-    if title: fig.suptitle(title, fontsize=9)
+            a.imshow(imgs[k], cmap='gray', vmin=0, vmax=255, interpolation='nearest')
+            if titles is not None: a.set_title(textwrap.fill(str(titles[k]), wrap), fontsize=8)
+    if title: fig.suptitle(title, fontsize=10)
     return save_fig(fig, fn, tight=True, close=True) if fn else fig
 
+
 # %% ../nbs/10_saliency.ipynb #8d0fa678
-_CSS = """body{font-family:sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;font-size:13px}
-td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}th{background:#eee}td.id{text-align:left;font-family:monospace}
-.yes{background:#f8c4c4;font-weight:bold}.no{color:#888}img{max-width:100%;border:1px solid #ddd;margin:4px 0}
-section{border-top:2px solid #444;margin-top:2em}.note{color:#666;font-size:12px}"""
+_CSS = """body{font-family:sans-serif;margin:1.5em;color:#222;max-width:1800px}table{border-collapse:collapse;font-size:12px;margin:.5em 0}
+td,th{border:1px solid #ccc;padding:3px 6px;text-align:right;vertical-align:top}th{background:#eee}td.id,td.txt{text-align:left}
+td.id{font-family:monospace;max-width:13em;overflow-wrap:anywhere}.yes{background:#f8c4c4;font-weight:bold}.no{color:#888}
+img{max-width:100%;border:1px solid #ddd;margin:4px 0}section{border-top:2px solid #444;margin-top:2em}.note{color:#666;font-size:12px}
+dl.run{display:grid;grid-template-columns:max-content auto;gap:2px 12px;font-size:13px}dl.run dt{font-weight:bold}dl.run dd{margin:0;overflow-wrap:anywhere}
+.viewer{border:1px solid #ccc;padding:6px;margin:8px 0;max-width:100%;outline:none}.viewer:focus{border-color:#36c}
+.vbar{font-size:13px;margin-bottom:4px}.vbar input[type=range]{width:14em;vertical-align:middle}.vcap{font-family:monospace}
+.vimg{position:relative;max-width:100%}.vimg img{display:block;width:100%;margin:0;border:0;image-rendering:pixelated}
+.vimg img.ovl{position:absolute;left:0;top:0;image-rendering:auto}
+.mk{position:absolute;color:#ff0;font:bold 16px sans-serif;text-shadow:0 0 3px #000}.mk.left{left:4px;top:48%}.mk.right{right:4px;top:48%}
+.mk.top{top:2px;left:49%}.mk.bottom{bottom:2px;left:49%}
+@media print{.vbar input,.vbar button,.vbar label{display:none}section{break-before:page}body{max-width:none}}"""
 
 def data_uri(fn) -> str:
     "A PNG file as a base64 `data:` URI."
     return 'data:image/png;base64,' + base64.b64encode(Path(fn).read_bytes()).decode()
+
+def save_png(a, fn) -> Path:
+    "A uint8 image (HxW grey) or a float RGBA one (HxWx4 in 0..1) as the PNG `fn`, pixel for pixel (no figure, no resampling)."
+    a = np.asarray(a)
+    if a.dtype != np.uint8: a = (np.clip(a, 0, 1) * 255).round().astype(np.uint8)
+    buf = io.BytesIO(); PILImage.fromarray(a).save(buf, 'PNG')
+    with atomic_write(fn, 'wb') as f: f.write(buf.getvalue())
+    return Path(fn)
+
+
+# %% ../nbs/10_saliency.ipynb #45763c0e
+_VIEWER_JS = """document.querySelectorAll('.viewer').forEach(v => {
+ const fr = JSON.parse(v.querySelector('script').textContent), base = v.querySelector('img.base'), ovl = v.querySelector('img.ovl'),
+   cap = v.querySelector('.vcap'), rng = v.querySelector('input[type=range]'), box = v.querySelector('input[type=checkbox]');
+ let k = +v.dataset.start;
+ const show = i => { k = Math.max(0, Math.min(fr.length - 1, i)); base.src = fr[k].img; rng.value = k; cap.textContent = fr[k].caption;
+   if (fr[k].overlay) ovl.src = fr[k].overlay; ovl.style.display = fr[k].overlay && box.checked ? '' : 'none'; };
+ v.querySelectorAll('button').forEach(b => b.onclick = () => show(k + (+b.dataset.step)));
+ rng.oninput = () => show(+rng.value); box.onchange = () => show(k);
+ v.onkeydown = e => { const d = {ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1}[e.key]; if (d) { show(k + d); e.preventDefault(); } };
+ show(k); });"""
+
+def viewer_html(anchor, frames, start=0, marks=None, width=512) -> str:
+    "A click-through viewer of `frames` [dict(img=png, overlay=png or None, caption=str)], opening on frame `start`, `width` px wide at most."
+    start = int(np.clip(start, 0, len(frames) - 1))
+    data = json.dumps([dict(img=data_uri(f['img']), overlay=data_uri(f['overlay']) if f.get('overlay') else None, caption=f['caption'])
+                       for f in frames]).replace('<', '\\u003c')   # nothing in the data can end the script element
+    mk = ''.join(f'<span class="mk {s}">{html.escape(marks[s])}</span>' for s in _EDGES) if marks else '<span class="mk bottom">orientation unknown</span>'
+    first = frames[start]
+    return (f'<div class="viewer" id="v-{anchor}" tabindex="0" data-start="{start}"><div class="vbar"><button data-step="-1">&#9664; previous</button> '
+            f'<input type="range" min="0" max="{len(frames) - 1}" value="{start}" aria-label="slice"> <button data-step="1">next &#9654;</button> '
+            f'<label><input type="checkbox" checked> saliency overlay</label> <span class="vcap">{html.escape(first["caption"])}</span></div>'
+            f'<div class="vimg" style="width:{int(width)}px"><img class="base" src="{data_uri(first["img"])}" alt="slice">'
+            f'<img class="ovl" alt="" style="display:none">{mk}</div><script type="application/json">{data}</script></div>')
+
 
 # %% ../nbs/10_saliency.ipynb #48f21ebf
 def _anchor(gid): return 'g-' + safe_name(gid)   # one anchor per series, whatever characters its UID has
@@ -137,7 +237,7 @@ def _series_row(r, labels=LABELS):
     gid = html.escape(str(r['group_id']))
     cells = ''.join(f'<td class="{r[f"flag_{l}"]}">{r[f"max_{l}"]:.3f}</td>' for l in labels)
     return (f'<tr><td class="id"><a href="#{_anchor(r["group_id"])}">{gid}</a></td><td class="id">{html.escape(str(r.get("study_uid", "")))}</td>'
-            f'<td>{r["n_slices"]}</td><td class="qc">{html.escape(_qc(r))}</td>{cells}<td class="{r["flag_any"]}">{r["flag_any"]}</td><td>{_top_slice(r)}</td></tr>')
+            f'<td>{r["n_slices"]}</td><td class="txt">{html.escape(_qc(r))}</td>{cells}<td class="{r["flag_any"]}">{r["flag_any"]}</td><td>{_top_slice(r)}</td></tr>')
 
 def _top_slice(r, long=False) -> str:
     "The most suspicious slice: 0-based index, InstanceNumber, and with `long` its SOPInstanceUID and file (and its series, in a study's row)."
@@ -149,35 +249,54 @@ def _top_slice(r, long=False) -> str:
                      if str(r.get(c) or '') not in ('', 'nan'))
     return s
 
+def _num(v) -> str: return '' if v is None or pd.isna(v) else f'{v:g}' if isinstance(v, float) else html.escape(str(v))
+
+def study_summary(series) -> str:
+    "Per-study table of the series-level rows `series`: each study's series with SeriesNumber, SeriesDescription, slices, max `any` and flag."
+    if series is None or not len(series): return ''
+    rows = ''
+    for st, d in series.assign(_n=pd.to_numeric(series.get('series_number', np.nan), errors='coerce')).sort_values(['study_uid', '_n']).groupby('study_uid', sort=False):
+        flag = 'yes' if (d.flag_any == 'yes').any() else 'no'
+        for k, (_, r) in enumerate(d.iterrows()):
+            first = f'<td class="id" rowspan="{len(d)}">{html.escape(str(st))}</td><td class="{flag}" rowspan="{len(d)}">{flag}</td>' if k == 0 else ''
+            rows += (f'<tr>{first}<td>{_num(r.get("series_number"))}</td><td class="txt">{html.escape(str(r.get("series_description", "") or ""))}</td>'
+                     f'<td class="id"><a href="#{_anchor(r["group_id"])}">{html.escape(str(r["group_id"]))}</a></td><td>{r["n_slices"]}</td>'
+                     f'<td class="{r["flag_any"]}">{r["max_any"]:.3f}</td></tr>')
+    return ('<h2>Studies</h2><table><tr><th>study</th><th>any flag</th><th>SeriesNumber</th><th>SeriesDescription</th><th>series</th>'
+            f'<th>slices</th><th>max any</th></tr>{rows}</table>')
+
 
 # %% ../nbs/10_saliency.ipynb #6ccd41fc
+def _figs_html(f) -> str:
+    panels = ''.join(_img(p, f'slice panel {Path(p).stem}') for p in f.get('panels', []))
+    v = f.get('viewer')
+    return (f'{_img(f.get("zprofile"), "z-profile")}' + (f'<h4>Every slice</h4>{viewer_html(**v)}' if v else '') + f'{_img(f.get("sheet"), "contact sheet")}{panels}'
+            + (f'<details><summary>The top slices in the subdural and bone windows</summary>{_img(f["windows"], "other windows")}</details>' if f.get('windows') else ''))
+
 def _section(r, figures) -> str:
     "The section of one row (a series, or a study with the figures of each of its series)."
     level = 'Study' if r.get('level') == 'study' else 'Series'
-    body = ''
-    for g in str(r.get('groups') or r['group_id']).split(';'):
-        f = figures.get(g, {})
-        panels = ''.join(_img(p, f'slice panel {Path(p).stem}') for p in f.get('panels', []))
-        body += ((f'<h3>Series {html.escape(g)}</h3>' if level == 'Study' else '') + f'{_img(f.get("zprofile"), "z-profile")}{_img(f.get("sheet"), "contact sheet")}{panels}'
-                 + (f'<details><summary>The top slices in the subdural and bone windows</summary>{_img(f["windows"], "other windows")}</details>' if f.get('windows') else ''))
+    body = ''.join((f'<h3>Series {html.escape(g)}</h3>' if level == 'Study' else '') + _figs_html(figures.get(g, {}))
+                   for g in str(r.get('groups') or r['group_id']).split(';'))
     qc = f'<p class="qc">Quality flags: {html.escape(_qc(r))}</p>' if _qc(r) else ''
     return (f'<section id="{_anchor(r["group_id"])}"><h2>{level} {html.escape(str(r["group_id"]))}</h2>'
             f'<p>{r["n_slices"]} slices; any hemorrhage: <span class="{r["flag_any"]}">{r["flag_any"]}</span> '
             f'(max {r["max_any"]:.3f} at slice {_top_slice(r, long=True)}) <a href="#top">back to the list</a></p>{qc}{body}</section>')
 
-def write_report(out_dir, per_series, figures=None, info=None, threshold=0.5, fn=None) -> Path:
-    "Write the self-contained `report.html` into `out_dir` (figures: group_id of a series -> dict(zprofile=, sheet=, panels=[...]))."
+def write_report(out_dir, per_series, figures=None, info=None, threshold=0.5, fn=None, series=None) -> Path:
+    "Write the self-contained `report.html` into `out_dir`: the run (`info`), the studies (from the series-level rows `series`), the table of `per_series` and a section per row (figures: group_id of a series -> dict(zprofile=, sheet=, panels=[...], viewer=))."
     out_dir, figures, info = Path(out_dir), figures or {}, info or {}
     df = per_series.sort_values(['flag_any', 'max_any'], ascending=[False, False])
     level = 'study' if len(df) and df.get('level', pd.Series(['series'])).iloc[0] == 'study' else 'series'
     head = ''.join(f'<th>{l}</th>' for l in LABELS)
     rows = ''.join(_series_row(r) for _, r in df.iterrows())
-    meta = ''.join(f'<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>' for k, v in info.items())
+    meta = ''.join(f'<dt>{html.escape(str(k))}</dt><dd>{html.escape(str(v))}</dd>' for k, v in info.items())
     page = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>ich_nbdev report</title><style>{_CSS}</style></head>'
             f'<body id="top"><h1>Intracranial hemorrhage predictions</h1><p class="note">Research software: '
-            f'not a medical device. Flags use threshold {threshold}. Maximum probability per class per {level}.</p>'
-            f'<ul>{meta}</ul><table><tr><th>{level}</th><th>study</th><th>slices</th><th>quality flags</th>{head}<th>flag</th>'
-            f'<th>top slice (0-based; InstanceNumber)</th></tr>{rows}</table>{"".join(_section(r, figures) for _, r in df.iterrows())}</body></html>')
+            f'not a medical device. Flags use threshold {threshold:g}. Maximum probability per class per {level}.</p>'
+            f'<dl class="run">{meta}</dl>{study_summary(series)}<h2>{level.capitalize()} table</h2><table><tr><th>{level}</th><th>study</th><th>slices</th>'
+            f'<th>quality flags</th>{head}<th>flag</th><th title="0-based index in the series; InstanceNumber">top slice</th></tr>{rows}</table>'
+            f'{"".join(_section(r, figures) for _, r in df.iterrows())}<script>{_VIEWER_JS}</script></body></html>')
     fn = Path(fn or out_dir/'report.html')
     with atomic_write(fn, 'w') as f: f.write(page)
     return fn
@@ -207,3 +326,24 @@ def is_blank(png_fn, tol=0.01) -> bool:
     "Does the image show (almost) a single colour?"
     im = plt.imread(png_fn)[..., :3]
     return float(im.std()) < tol or float((np.abs(im - np.median(im.reshape(-1, 3), 0)).max(-1) > 0.1).mean()) < 0.001
+
+# %% ../nbs/10_saliency.ipynb #f5e0040f
+_MEASURE_JS = """<script>addEventListener('load', () => { const w = innerWidth, p = document.createElement('pre'); p.id = 'ich-metrics';
+ p.textContent = JSON.stringify({scroll_width: document.documentElement.scrollWidth, width: w, viewers: document.querySelectorAll('.viewer').length,
+  past_edge: [...document.querySelectorAll('table, img, .viewer, h1, h2, p')].filter(e => e.getBoundingClientRect().right > w + 1).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))});
+ document.body.appendChild(p); });</script>"""
+
+def page_metrics(html_fn, width=1280, timeout=120) -> dict:
+    "The layout of page `html_fn` in headless Chromium `width` px wide: `scroll_width`, `width`, the number of `viewers` and the elements reaching `past_edge`."
+    exe = find_chromium()
+    if exe is None: raise FileNotFoundError('no chromium found: apt-get install -y chromium chromium-driver')
+    with tempfile.TemporaryDirectory() as d:
+        page = Path(html_fn).read_text().replace('</body>', _MEASURE_JS + '</body>')
+        (Path(d)/'page.html').write_text(page)
+        cmd = [exe, '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update',
+               f'--user-data-dir={d}/prof', '--hide-scrollbars', f'--window-size={width},900', '--virtual-time-budget=10000', '--dump-dom', (Path(d)/'page.html').as_uri()]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    m = re.search(r'<pre id="ich-metrics">(.*?)</pre>', r.stdout, re.S)
+    if m is None: raise RuntimeError(f'chromium did not lay out {html_fn}: {r.stderr[-500:]}')
+    return json.loads(html.unescape(m[1]))
+

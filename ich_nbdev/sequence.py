@@ -335,7 +335,7 @@ class SliceLogLoss(Metric):
     @property
     def value(self): return self.tot / max(self.n, 1)
     @property
-    def name(self): return 'wlogloss'
+    def name(self): return 'wll'
 
 # %% ../nbs/08_sequence.ipynb #a079a0f3
 SPLITS = ('kfold', 'stratified')
@@ -404,11 +404,11 @@ def _epoch_line(row) -> str:
 def fit_seq(learn, epochs, milestones=None, fname='best', quiet=False) -> dict:
     "Train `epochs` epochs with step decay; load the best epoch by validation metric; return its record."
     cbs = [MultiStepLR(seq_milestones(epochs, milestones)),
-           SaveModelCallback(monitor='wlogloss', comp=np.less, fname=fname)]
+           SaveModelCallback(monitor='wll', comp=np.less, fname=fname)]
     if quiet:
         with learn.no_logging(), learn.no_bar(): learn.fit(epochs, cbs=cbs)
     else:
-        print(_epoch_line(['epoch', 'train_loss', 'valid_loss', 'wlogloss', 'time']))   # wlogloss: of `out`, on the validation series
+        print(_epoch_line(['epoch', 'train_loss', 'valid_loss', 'wll', 'time']))   # wll: of `out`, on the validation series
         learn.logger = lambda row: print(_epoch_line(row))
         with learn.no_bar(): learn.fit(epochs, cbs=cbs)
     vals = [v[-1] for v in learn.recorder.values]
@@ -520,15 +520,20 @@ def sequence_stage(work, names=None, device=None, quiet=False, force=False, **pa
     unknown = set(params) - set(SEQ_DEFAULTS)
     if unknown: raise TypeError(f'unknown sequence parameters {sorted(unknown)}')
     work, names = Path(work), list(names or embedding_names(work))
-    with locked(Path(work)/WD.seq/'stage'):
+    models = [f'{WD.seq}/{WD.seq.model(k)}' for k in range(p['n_folds'])]
+    with locked(Path(work)/WD.seq/'stage'), stage_run(work, 'sequence', dict(p, names=names, force=force), models):
         if force:   # every fold trained again
             for m in ['sequence', *(f'sequence_fold{k}' for k in range(p['n_folds']))]: clear_done(work, m)
         return _sequence_stage(work, names, p, device, quiet)
 
+def _named_wll(s) -> dict:
+    "Scores written before the metric was called 'wll' everywhere: their 'wlogloss' figures under the 'wll' names too."
+    return {**{k.replace('wlogloss', 'wll'): v for k, v in s.items() if 'wlogloss' in k}, **s}
+
 def _sequence_stage(work, names, p, device, quiet):
     key = dict(p, names=names, inputs=_inputs_key(work, names) if names else None, version=SEQ_VERSION)
     out = Path(work)/WD.seq
-    if stage_done(work, 'sequence', key) and (out/WD.seq.scores).exists(): return load_json(out/WD.seq.scores)
+    if stage_done(work, 'sequence', key) and (out/WD.seq.scores).exists(): return _named_wll(load_json(out/WD.seq.scores))
     oof = load_seq_data(work, names, 'oof', p['group_col'])
     has_test = (Path(work)/WD.emb/names[0]/WD.emb.test_index).exists()
     test = load_seq_data(work, names, 'test', p['group_col']) if has_test else None
@@ -538,13 +543,14 @@ def _sequence_stage(work, names, p, device, quiet):
     save_df(oof_df, wpath(work, WD.seq, WD.seq.oof_preds))
     if test_df is not None: save_df(test_df, wpath(work, WD.seq, WD.seq.test_preds))
     y = pd.DataFrame(oof.y, columns=LABELS).assign(image_id=oof.ids)
-    scores = dict(oof_wlogloss=weighted_log_loss(y.set_index('image_id').loc[oof_df.image_id], oof_df),
-                  cnn_oof_wlogloss={n: weighted_log_loss(oof.y, oof.probs[:, j]) for j, n in enumerate(names)},
-                  cnn_mean_oof_wlogloss=weighted_log_loss(oof.y, oof.probs.mean(1)),
+    scores = dict(oof_wll=weighted_log_loss(y.set_index('image_id').loc[oof_df.image_id], oof_df),
+                  cnn_oof_wll={n: weighted_log_loss(oof.y, oof.probs[:, j]) for j, n in enumerate(names)},
+                  cnn_mean_oof_wll=weighted_log_loss(oof.y, oof.probs.mean(1)),
                   n_series=len(oof), n_slices=len(oof.ids), n_test_slices=0 if test is None else len(test.ids),
                   folds=recs, params=p, names=names, env=env_info())
-    save_json(scores, wpath(work, WD.seq, WD.seq.scores))
-    mark_done(work, 'sequence', key, oof_wlogloss=scores['oof_wlogloss'])
+    aliases = {k.replace('wll', 'wlogloss'): v for k, v in scores.items() if 'wll' in k}   # the names before 'wll' everywhere, for readers of scores.json
+    save_json({**scores, **aliases}, wpath(work, WD.seq, WD.seq.scores))
+    mark_done(work, 'sequence', key, oof_wll=scores['oof_wll'])
     return scores
 
 # %% ../nbs/08_sequence.ipynb #ce8b3489

@@ -99,27 +99,30 @@ def cnn_oof_preds(work, names=None) -> dict:
 
 def table_records(tab) -> list:
     "The score table as JSON records (`model` first, headline metrics next, NaN as null)."
-    first = ['n', 'wlogloss', 'auc_any', 'exam_auc_any']
+    first = ['n', 'wll', 'auc_any', 'exam_auc_any']
     cols = [c for c in first if c in tab] + [c for c in tab if c not in first]
-    return [dict(model=m, **{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in tab.loc[m, cols].items()}) for m in tab.index]
+    recs = [dict(model=m, **{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in tab.loc[m, cols].items()}) for m in tab.index]
+    return [dict(r, wlogloss=r['wll']) if 'wll' in r else r for r in recs]   # wlogloss: the name before 'wll' everywhere, kept for readers of scores.json
 
 # %% ../nbs/09_submit.ipynb #426eddc0
 def submit_stage(work, sample_sub=None, n_plot=4, group_col='group_id', eps=1e-7) -> dict:
     "Write `submission.csv` (validated), `scores.json` (score table) and the series figure of `work`."
-    work = Path(work); sq = work/WD.seq
-    test = pd.read_parquet(require_file(sq/WD.seq.test_preds, 'sequence model test predictions (stage 08)'))
-    oof = pd.read_parquet(require_file(sq/WD.seq.oof_preds, 'sequence model out-of-fold predictions (stage 08)'))
-    labels = pd.read_parquet(require_file(work/WD.labels, 'labels (stage 04)'))
-    slices = pd.read_parquet(require_file(work/WD.slices, 'slice table (stage 03)'))
-    sub_fn = write_submission(test, work/WD.submission, sample_sub or find_kaggle_file(work, KAGGLE.sample_sub), eps)
-    cnn = cnn_oof_preds(work)
-    preds = {}
-    if (work/WD.folds).exists(): preds['constant prior (out-of-fold)'] = oof_prior_preds(labels, pd.read_parquet(work/WD.folds))
-    preds.update({f'CNN {n}': d for n, d in cnn.items()})
-    preds['CNN ensemble'] = mean_preds(list(cnn.values()))   # with one CNN: that CNN
-    preds['sequence model'] = oof
-    tab = score_table(labels, preds, slices.drop_duplicates('image_id').set_index('image_id')[group_col])
-    fig = plot_series_any(slices, labels, {k: preds[k] for k in list(preds)[-2:]}, n=n_plot, group_col=group_col, fn=work/FIGURE)
-    save_json(dict(table=table_records(tab), submission=sub_fn, n_submission_rows=len(test) * N_CLASSES, figure=work/FIGURE,
-                   metric='weighted log loss (any x2), out-of-fold'), work/WD.scores)
-    return dict(table=tab, submission=sub_fn, scores=work/WD.scores, figure=work/FIGURE, fig=fig)
+    with stage_run(work, 'submit', dict(sample_sub=sample_sub, n_plot=n_plot, group_col=group_col, eps=eps)):
+        work = Path(work); sq = work/WD.seq
+        test = pd.read_parquet(require_file(sq/WD.seq.test_preds, 'sequence model test predictions (stage 08)'))
+        oof = pd.read_parquet(require_file(sq/WD.seq.oof_preds, 'sequence model out-of-fold predictions (stage 08)'))
+        labels = pd.read_parquet(require_file(work/WD.labels, 'labels (stage 04)'))
+        slices = pd.read_parquet(require_file(work/WD.slices, 'slice table (stage 03)'))
+        sub_fn = write_submission(test, work/WD.submission, sample_sub or find_kaggle_file(work, KAGGLE.sample_sub), eps)
+        cnn = cnn_oof_preds(work)
+        preds = {}
+        if (work/WD.folds).exists(): preds['constant prior (out-of-fold)'] = oof_prior_preds(labels, pd.read_parquet(work/WD.folds))
+        preds.update({f'CNN {n}': d for n, d in cnn.items()})
+        preds['CNN ensemble'] = mean_preds(list(cnn.values()))   # with one CNN: that CNN
+        preds['sequence model'] = oof
+        tab = score_table(labels, preds, slices.drop_duplicates('image_id').set_index('image_id')[group_col])
+        fig = plot_series_any(slices, labels, {k: preds[k] for k in list(preds)[-2:]}, n=n_plot, group_col=group_col, fn=work/FIGURE)
+        save_json(dict(table=table_records(tab), submission=sub_fn, n_submission_rows=len(test) * N_CLASSES, figure=work/FIGURE,
+                       metric='weighted log loss (any x2), out-of-fold'), work/WD.scores)
+        return dict(table=tab, submission=sub_fn, scores=work/WD.scores, figure=work/FIGURE, fig=fig)
+

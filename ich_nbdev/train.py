@@ -360,8 +360,10 @@ def train_cnn(work, fold=None, train_csv=None, num_workers=0, device=None, force
     "Train fold `fold` (None: every fold) of a backbone in `work`; returns the fold records and, when complete, the OOF scores."
     s = fold_settings(**kw)
     folds = range(s['n_folds']) if fold is None else [int(fold)]
-    recs = [train_fold(work, k, train_csv, num_workers, device, force=force, **s) for k in folds]
-    return dict(folds=recs, scores=cnn_scores(work, s['backbone'], s['size'], s['n_folds']))
+    name = cnn_name(s['backbone'], s['size'])
+    with stage_run(work, f'train_cnn_{name}' + ('' if fold is None else f'_fold{fold}'), s, [f'{WD.cnn}/{name}/{WD.cnn.best(k)}' for k in folds]):
+        recs = [train_fold(work, k, train_csv, num_workers, device, force=force, **s) for k in folds]
+        return dict(folds=recs, scores=cnn_scores(work, s['backbone'], s['size'], s['n_folds']))
 
 # %% ../nbs/06_train_cnn.ipynb #d8296dcc
 DEMO_CNN = dict(backbone=DEMO_ARCH, size=48, n_folds=3, epochs=2, bs=32, profile='demo')

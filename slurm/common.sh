@@ -20,7 +20,8 @@
 #   ICH_PARTITION[_STAGE]  ICH_GPU_PARTITION (GPU stages; default ICH_PARTITION)
 #   ICH_TIME[_STAGE]  ICH_MEM[_STAGE]  ICH_CPUS[_STAGE]
 #   ICH_GPU_GRES[_STAGE]  (GPU stages; default gpu:1; ICH_GPU_GRES='' for CPU-only clusters such as CI)
-#   ICH_ACCOUNT  ICH_QOS  ICH_ARRAY_MAX (max array tasks at once)  ICH_SBATCH_ARGS (extra sbatch options)
+#   ICH_ACCOUNT  ICH_QOS  ICH_ARRAY_MAX (max array tasks at once)
+#   ICH_SBATCH_ARGS (extra sbatch options of every stage)  ICH_SBATCH_ARGS_STAGE (of one stage, after the others)
 
 ICH_ROOT=${ICH_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 export ICH_ROOT
@@ -104,6 +105,8 @@ ich_sbatch_args() {
   [ -z "${ICH_ACCOUNT:-}" ] || echo "--account=$ICH_ACCOUNT"
   [ -z "${ICH_QOS:-}" ] || echo "--qos=$ICH_QOS"
   if [ -n "${ICH_SBATCH_ARGS:-}" ]; then printf '%s\n' $ICH_SBATCH_ARGS; fi
+  local own="ICH_SBATCH_ARGS_$S"   # one stage's own options (e.g. a GPU constraint for train_cnn only)
+  if [ -n "${!own:-}" ]; then printf '%s\n' ${!own}; fi
 }
 
 # ich_job_env: a job's common setup (inside an sbatch script)
