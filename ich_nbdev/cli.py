@@ -16,11 +16,13 @@ __all__ = ['check_inputs', 'predict', 'ich_predict', 'evaluate', 'ich_evaluate',
            'ich_download', 'ich_synth', 'ich_preprocess', 'ich_demo', 'ich_run']
 
 # %% ../nbs/16_cli.ipynb #93c07c5c
-def check_inputs(dicom_dir, models):
-    "ich-predict's input folders: a UsageError naming a missing --models, a DICOM_DIR that is a file or does not exist."
+def check_inputs(dicom_dir, models, **files):
+    "ich-predict's inputs: a UsageError naming a missing --models, a DICOM_DIR that is a file or does not exist, an option of `files` that is not a file."
     if not models: raise UsageError('--models MODELS_DIR is required (see README: model layout)')
     if Path(dicom_dir).is_file(): raise UsageError(f'DICOM_DIR {dicom_dir} is a file: give the folder that holds the DICOM files')
     if not Path(dicom_dir).is_dir(): raise UsageError(f'DICOM folder {dicom_dir} does not exist')
+    for k, v in files.items():
+        if v and not Path(v).is_file(): raise UsageError(f"--{k} {v}: {'a folder' if Path(v).is_dir() else 'no such file'} (expected a file, e.g. ich-evaluate's {k}.json)")
 
 def predict(dicom_dir:str,                                   # folder of DICOM files (searched recursively)
             out_dir:str,                                     # where the outputs go (created)
@@ -48,7 +50,7 @@ def predict(dicom_dir:str,                                   # folder of DICOM f
     "Predict intracranial hemorrhage on a folder of head CT DICOM files."
     a = SimpleNamespace(**locals())
     with cli_errors('ich-predict', debug):
-        check_inputs(dicom_dir, models)
+        check_inputs(dicom_dir, models, thresholds=thresholds, calibration=calibration)
         check_inference_values(tta, device, threshold, batch_size, size, workers if workers is not None else n_workers, precision)
     from ich_nbdev.predict import predict_main   # torch, fastai, timm: only now
     predict_main(a)
@@ -77,6 +79,8 @@ def evaluate(pred:str,                          # an ich-predict output folder, 
         if n_boot < 100: raise UsageError(f'--n_boot must be 100 or more, not {n_boot}')
         for p in (pred, labels, *(x for x in (id_map, thresholds, compare) if x)):
             if not Path(p).exists(): raise UsageError(f'{p} does not exist')
+        for k, p in dict(labels=labels, id_map=id_map, thresholds=thresholds).items():
+            if p and not Path(p).is_file(): raise UsageError(f'--{k} {p}: a folder (expected a CSV or JSON file)')
     from ich_nbdev.evaluate import evaluate_main   # scipy, matplotlib, the predict module: only now
     evaluate_main(a)
 

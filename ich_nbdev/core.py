@@ -373,20 +373,32 @@ def _checkpoint_records(work, patterns) -> list[dict]:
     fns = sorted({f for p in patterns for f in ([Path(p)] if Path(p).is_absolute() else work.glob(str(p))) if f.is_file()})
     return [dict(path=os.path.relpath(f, work) if f.is_relative_to(work) else str(f), bytes=f.stat().st_size, sha256=cached_sha256(f)) for f in fns]
 
+def _versions() -> dict:
+    "Python, host and the package versions of a run record, read from the installed metadata (torch is not imported for it)."
+    from importlib import metadata
+    info = dict(python=sys.version.split()[0], host=platform.node())
+    for m in ['ich_nbdev', 'torch', 'fastai', 'timm', 'pydicom', 'numpy', 'pandas']:
+        with contextlib.suppress(metadata.PackageNotFoundError): info[m] = metadata.version(m)
+    if (torch := sys.modules.get('torch')) is not None and torch.cuda.is_available(): info['gpu'] = torch.cuda.get_device_name(0)
+    return info
+
 @contextlib.contextmanager
 def stage_run(work, stage, params=None, checkpoints=()):
     "Record a run of `stage` in `work/stage_runs/<stage>.json`: start, end, status, command line, host, versions, `params` and the checkpoints (`checkpoints`: globs in `work`) with their SHA-256; yields the record to add to."
     import time
     t0 = time.time()
-    rec = dict(stage=stage, started=_now(t0), status='running', command=' '.join(sys.argv), cwd=os.getcwd(), params=to_plain(params or {}), env=env_info())
+    rec = dict(stage=stage, started=_now(t0), status='running', command=' '.join(sys.argv), cwd=os.getcwd(), params=to_plain(params or {}), env=_versions())
     try:
         yield rec
         if rec['status'] == 'running': rec['status'] = 'ok'   # a stage may say more ('reused: ...')
+    except WorkDirBusy:
+        rec['status'] = None; raise   # refused before any work (another run writes this work dir): its record is not ours to write
     except BaseException as e:
         rec['status'] = f'failed: {type(e).__name__}: {e}'[:500]; raise
     finally:
-        rec.update(ended=_now(), seconds=round(time.time() - t0, 2), checkpoints=_checkpoint_records(work, checkpoints))
-        if int(os.environ.get('RANK', 0) or 0) == 0: save_json(rec, wpath(work, WD.runs, f'{safe_name(stage)}.json'))   # DDP: rank 0 writes
+        if rec['status'] is not None:   # (a `return` here would swallow the error)
+            rec.update(ended=_now(), seconds=round(time.time() - t0, 2), checkpoints=_checkpoint_records(work, checkpoints))
+            if int(os.environ.get('RANK', 0) or 0) == 0: save_json(rec, wpath(work, WD.runs, f'{safe_name(stage)}.json'))   # DDP: rank 0 writes
 
 
 # %% ../nbs/00_core.ipynb #ecc6238d

@@ -75,6 +75,7 @@ def parse_dest(s) -> tuple[str, str, int]:
 def check_node_args(o):
     "The node's options (`NODE_DEFAULTS` filled) checked before it starts, those it shares with ich-predict included: a UsageError naming the first bad one."
     if o.get('dest'): parse_dest(o['dest'])
+    if o.get('stow') and not re.match(r'https?://[^/\s]+', str(o['stow'])): raise UsageError(f"--stow {o['stow']}: expected a DICOMweb URL, http(s)://HOST[:PORT]/PATH")
     check_arg('port', o['port'], lambda v: int(v) == v and 0 < v < 65536, 'a TCP port 1-65535')
     check_arg('idle', o['idle'], lambda v: 0 <= v < float('inf'), 'seconds >= 0')
     for k in ('max_study_mb', 'max_disk_gb'): check_arg(k, o[k], lambda v: 0 < v < float('inf'), 'a size > 0')

@@ -462,10 +462,11 @@ def ich_run(stage: str,                # a stage name, or `all` for the profile'
     if list_stages: return print(list_stages_text(prof))
     stages = prof['pipeline'] if stage == 'all' else [stage]
     _check_stages(prof, stages)
+    n = len(stage_tasks(prof, stages[0]))
+    if task is not None and len(stages) == 1 and not 0 <= task < n:   # a negative task too (it was a traceback)
+        raise UsageError(f'--task {task}: stage {stage!r} has {n} task(s), 0..{n - 1}')
     if dry_run: return print(dry_run_text(prof, stages, task))
     if miss := missing_inputs(prof, stages): raise UsageError(f'{f}: ' + '; '.join(miss))
-    if task is not None and len(stages) == 1 and not 0 <= task < (n := len(stage_tasks(prof, stage))):
-        raise UsageError(f'--task {task}: stage {stage!r} has {n} task(s), 0..{n - 1}')
     if n_tasks: return print(sum(len(stage_tasks(prof, s)) for s in stages))
     check_overrides(prof, list(prof['stages']), overrides)
     try: rd = run_stages(prof, stages, run_id=run_id, task=task, force=force)

@@ -510,6 +510,7 @@ def synth_cli(out_dir:str,                                          # where to w
               overwrite:store_true=False):                          # replace a different set in OUT_DIR
     "Write a synthetic RSNA 2019 data set in the Kaggle layout."
     with cli_errors('ich-synth', made=[out_dir]):
+        if Path(out_dir).exists() and not Path(out_dir).is_dir(): raise UsageError(f'OUT_DIR {out_dir} is a file: give a folder for the data set')
         for k, v in dict(n_studies=n_studies, n_test_studies=n_test_studies, n_corrupt=n_corrupt).items(): check_arg(k, v, lambda v: v >= 0, 'a count >= 0')
         check_arg('slices', slices, lambda v: 1 <= v[0] <= v[1], 'MIN MAX with 1 <= MIN <= MAX')
         check_arg('size', size, lambda v: v >= 16, 'an image side of at least 16 pixels')
