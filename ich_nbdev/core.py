@@ -345,15 +345,9 @@ def safe_name(s, n=80) -> str:
 
 # %% ../nbs/00_core.ipynb #a527b4a8
 def env_info() -> dict:
-    "Versions, host and device, for run records."
+    "Versions and host (those of the stage records: `_versions`), and the device, for run records."
     import torch
-    info = dict(python=sys.version.split()[0], host=platform.node(), torch=torch.__version__,
-                cuda=torch.cuda.is_available())
-    if torch.cuda.is_available(): info['gpu'] = torch.cuda.get_device_name(0)
-    for m in ['ich_nbdev', 'fastai', 'timm', 'pydicom', 'numpy', 'pandas']:
-        try: info[m] = __import__(m).__version__
-        except Exception: pass
-    return info
+    return dict(_versions(), cuda=torch.cuda.is_available(), **({'gpu': torch.cuda.get_device_name(0)} if torch.cuda.is_available() else {}))
 
 def get_device(device='auto'):
     "`auto` -> cuda when available else cpu."

@@ -509,7 +509,7 @@ def models_record(specs, seq) -> dict:
 
 def _hashes(files) -> str: return ', '.join(f['sha256'][:12] for f in files)
 
-def report_info(rec, specs=None) -> dict:
+def report_info(rec) -> dict:
     "The run at the top of the report, from the run record: date, input, models with their training data and checkpoint hashes, thresholds, what was not used."
     o, th = rec['options'], class_thresholds(rec['options']['threshold'])
     fails = ', '.join(f'{k} {v}' for k, v in rec.get('failures_by_reason', {}).items())
