@@ -23,12 +23,13 @@ from .models import read_checkpoint, CheckpointError, ORIGINAL_LABELS
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['PADDINGS', 'LAYOUTS', 'SPLITS', 'ORIGINAL_MILESTONES', 'SEQ_VERSION', 'SEQ_DEFAULTS', 'TTAS', 'DEMO_SEQ', 'FeatStack',
-           'gather_inputs', 'SeqData', 'pos_diff', 'load_seq_data', 'SeqDataset', 'pad_collate', 'MaskedBatchNorm2d',
-           'ConvBNReLU', 'BiGRUHead', 'prob_channels', 'SequenceModel', 'is_original_sequence_state',
-           'from_original_sequence_state', 'masked_wbce', 'seq_loss', 'SliceLogLoss', 'seq_folds', 'MultiStepLR',
-           'scaled_milestones', 'seq_milestones', 'seq_dls', 'seq_learner', 'fit_seq', 'series_pass', 'predict_series',
-           'train_folds', 'load_fold_model', 'predict_test', 'predict_folds', 'sequence_stage']
+__all__ = ['PADDINGS', 'LAYOUTS', 'SPLITS', 'ORIGINAL_MILESTONES', 'ORIGINAL_EPOCHS', 'SEQ_VERSION', 'SEQ_DEFAULTS', 'TTAS',
+           'DEMO_SEQ', 'FeatStack', 'gather_inputs', 'SeqData', 'pos_diff', 'load_seq_data', 'SeqDataset',
+           'pad_collate', 'MaskedBatchNorm2d', 'ConvBNReLU', 'BiGRUHead', 'prob_channels', 'SequenceModel',
+           'is_original_sequence_state', 'from_original_sequence_state', 'masked_wbce', 'seq_loss', 'SliceLogLoss',
+           'seq_folds', 'MultiStepLR', 'scaled_milestones', 'seq_milestones', 'seq_dls', 'seq_learner', 'fit_seq',
+           'series_pass', 'predict_series', 'train_fold', 'train_folds', 'load_fold_model', 'predict_test',
+           'predict_folds', 'sequence_stage', 'sequence_fold_stage']
 
 # %% ../nbs/08_sequence.ipynb #4c5e307a
 class FeatStack:
@@ -363,10 +364,10 @@ class MultiStepLR(Callback):
     def before_fit(self): self.base_lr = self.opt.hypers[0]['lr']
     def before_epoch(self): self.opt.set_hyper('lr', self.base_lr * self.gamma ** sum(self.epoch >= m for m in self.milestones))
 
-ORIGINAL_MILESTONES = (20, 30, 40)
+ORIGINAL_MILESTONES, ORIGINAL_EPOCHS = (20, 30, 40), 40   # SequenceModel/main.py: 40 epochs, x0.1 at 20 and 30 (40 is never reached)
 
-def scaled_milestones(epochs, milestones=ORIGINAL_MILESTONES, ref_epochs=50):
-    "The original milestones (for a 50-epoch run) scaled to `epochs`."
+def scaled_milestones(epochs, milestones=ORIGINAL_MILESTONES, ref_epochs=ORIGINAL_EPOCHS):
+    "The original milestones of its 40-epoch run scaled to `epochs`: the decays at the same fractions of the run (1/2, 3/4)."
     return sorted({max(1, round(m * epochs / ref_epochs)) for m in milestones})
 
 def seq_milestones(epochs, milestones=None) -> list:
@@ -440,7 +441,7 @@ def predict_series(model, data: SeqData, groups=None, bs=64, device=None, averag
 
 
 # %% ../nbs/08_sequence.ipynb #3f86fb18
-SEQ_VERSION = 3   # bump when the model or its training changes: finished folds of another version are retrained
+SEQ_VERSION = 4   # bump when the model or its training changes: finished folds of another version are retrained
 SEQ_DEFAULTS = dict(n_folds=10, epochs=40, bs=128, lr=3e-4, seed=48, crop=24, hidden=96, drop=.5, prior_init=False, group_col='group_id',
                     milestones='original', split='kfold', padding='original', layout='original', tta='original')   # the original's (SequenceModel/main.py)
 
@@ -458,22 +459,25 @@ def _frame(ids, probs, **extra):
     return pd.DataFrame(probs, columns=LABELS).assign(image_id=ids, **extra)[['image_id', *extra, *LABELS]]
 
 # %% ../nbs/08_sequence.ipynb #0dd8e465
-def train_folds(work, data, folds, p, names, device=None, quiet=False) -> list:
-    "Train (or skip, when already done) every fold; return the per-fold records."
-    recs = []
-    for k in range(p['n_folds']):
-        fp = dict(p, fold=k, inputs=_inputs_key(work, names), version=SEQ_VERSION)
-        fn = wpath(work, WD.seq, WD.seq.model(k))
-        if stage_done(work, f'sequence_fold{k}', fp) and fn.exists():
-            recs.append(load_json(Path(work)/WD.stages/f'sequence_fold{k}.json')['record']); continue
+def _fold_key(work, names, p, k) -> dict: return dict(p, fold=k, inputs=_inputs_key(work, names), version=SEQ_VERSION)
+
+def train_fold(work, data, folds, p, names, k, device=None, quiet=False) -> dict:
+    "Train fold `k` (or skip it when done with these settings and inputs) under the fold's own lock: folds may train side by side, in other processes; its record."
+    fp, fn = _fold_key(work, names, p, k), wpath(work, WD.seq, WD.seq.model(k))
+    with locked(Path(work)/WD.seq/f'fold{k}'):
+        if stage_done(work, f'sequence_fold{k}', fp) and fn.exists(): return load_json(Path(work)/WD.stages/f'sequence_fold{k}.json')['record']
         learn = seq_learner(data, np.flatnonzero(folds != k), np.flatnonzero(folds == k), p['bs'], p['lr'], p['seed'] + k,
                             p['crop'], p['hidden'], p['drop'], p['prior_init'], path=fn.parent, device=device, padding=p['padding'], layout=p['layout'])
         rec = dict(fold=k, **fit_seq(learn, p['epochs'], p['milestones'], fname=f'.fold{k}_best', quiet=quiet))
         _save_model(learn.model, fn)
         mark_done(work, f'sequence_fold{k}', fp, record=rec)
-        if not quiet: print(f"fold {k}: best epoch {rec['best_epoch']} valid {rec['best_valid']:.4f}")
-        recs.append(rec)
-    return recs
+    if not quiet: print(f"fold {k}: best epoch {rec['best_epoch']} valid {rec['best_valid']:.4f}")
+    return rec
+
+def train_folds(work, data, folds, p, names, device=None, quiet=False) -> list:
+    "Train (or skip, when already done) every fold; return the per-fold records."
+    return [train_fold(work, data, folds, p, names, k, device, quiet) for k in range(p['n_folds'])]
+
 
 # %% ../nbs/08_sequence.ipynb #493d3331
 def load_fold_model(work, k, data, hidden=96, drop=.5, device=None, layout='ours'):
@@ -514,16 +518,17 @@ def predict_folds(work, oof: SeqData, test: SeqData | None, folds, p, device=Non
 
 
 # %% ../nbs/08_sequence.ipynb #86aecaaf
-def sequence_stage(work, names=None, device=None, quiet=False, force=False, **params) -> dict:
-    "Train the sequence model on every fold, predict out-of-fold and test slices, write `sequence/` files; resumable."
+def sequence_stage(work, names=None, device=None, quiet=False, force=False, fold=None, fold_tasks=False, **params) -> dict:
+    "Train the sequence model on every fold, predict out-of-fold and test slices, write `sequence/` files; resumable. `fold`: train that fold only (`sequence_fold_stage`); `fold_tasks`: the folds were trained by such tasks (`force` then redoes the predictions, not the folds)."
     p = {**SEQ_DEFAULTS, **params}
     unknown = set(params) - set(SEQ_DEFAULTS)
     if unknown: raise TypeError(f'unknown sequence parameters {sorted(unknown)}')
     work, names = Path(work), list(names or embedding_names(work))
+    if fold is not None: return sequence_fold_stage(work, names, p, fold, device, quiet, force)
     models = [f'{WD.seq}/{WD.seq.model(k)}' for k in range(p['n_folds'])]
     with locked(Path(work)/WD.seq/'stage'), stage_run(work, 'sequence', dict(p, names=names, force=force), models):
-        if force:   # every fold trained again
-            for m in ['sequence', *(f'sequence_fold{k}' for k in range(p['n_folds']))]: clear_done(work, m)
+        if force:   # every fold trained again, unless the fold tasks just did
+            for m in ['sequence', *([] if fold_tasks else (f'sequence_fold{k}' for k in range(p['n_folds'])))]: clear_done(work, m)
         return _sequence_stage(work, names, p, device, quiet)
 
 def _named_wll(s) -> dict:
@@ -533,7 +538,8 @@ def _named_wll(s) -> dict:
 def _sequence_stage(work, names, p, device, quiet):
     key = dict(p, names=names, inputs=_inputs_key(work, names) if names else None, version=SEQ_VERSION)
     out = Path(work)/WD.seq
-    if stage_done(work, 'sequence', key) and (out/WD.seq.scores).exists(): return _named_wll(load_json(out/WD.seq.scores))
+    fold_files = [out/WD.seq.model(k) for k in range(p['n_folds'])]   # predictions are made from these: a fold retrained since means predicting again
+    if stage_done(work, 'sequence', key, fold_files) and (out/WD.seq.scores).exists(): return _named_wll(load_json(out/WD.seq.scores))
     oof = load_seq_data(work, names, 'oof', p['group_col'])
     has_test = (Path(work)/WD.emb/names[0]/WD.emb.test_index).exists()
     test = load_seq_data(work, names, 'test', p['group_col']) if has_test else None
@@ -550,9 +556,20 @@ def _sequence_stage(work, names, p, device, quiet):
                   folds=recs, params=p, names=names, env=env_info())
     aliases = {k.replace('wll', 'wlogloss'): v for k, v in scores.items() if 'wll' in k}   # the names before 'wll' everywhere, for readers of scores.json
     save_json({**scores, **aliases}, wpath(work, WD.seq, WD.seq.scores))
-    mark_done(work, 'sequence', key, oof_wll=scores['oof_wll'])
+    mark_done(work, 'sequence', key, fold_files, oof_wll=scores['oof_wll'])
     return scores
 
+# %% ../nbs/08_sequence.ipynb #6b3d88d5
+def sequence_fold_stage(work, names, p, fold, device=None, quiet=False, force=False) -> dict:
+    "Train fold `fold` only (a task of the `sequence_fold` stage: the folds side by side, as processes or a SLURM array); its record. The `sequence` stage then trains what is missing and predicts."
+    k = int(fold)
+    if not 0 <= k < p['n_folds']: raise UsageError(f"fold {fold}: the sequence stage has folds 0..{p['n_folds'] - 1} (n_folds={p['n_folds']})")
+    with stage_run(work, f'sequence_fold{k}', dict(p, names=names, fold=k, force=force), [f'{WD.seq}/{WD.seq.model(k)}']):
+        if force: clear_done(work, f'sequence_fold{k}')
+        oof = load_seq_data(work, names, 'oof', p['group_col'])
+        return train_fold(work, oof, seq_folds(oof, p['n_folds'], p['seed'], p['split']), p, names, k, device, quiet)
+
+
 # %% ../nbs/08_sequence.ipynb #ce8b3489
-DEMO_SEQ = dict(n_folds=3, epochs=10, bs=4, lr=1e-3, seed=0, split='stratified', milestones=None, prior_init=True, padding='masked', layout='ours',
+DEMO_SEQ = dict(n_folds=4, epochs=14, bs=16, lr=2e-3, seed=0, split='stratified', milestones=[10, 12], prior_init=True, padding='masked', layout='ours',
                 tta='probs')   # ours: see the model section

@@ -445,23 +445,26 @@ def _summary(truth, plans, vis, params, h, out, dt):
                 label_counts={l: int(tr[l].sum()) for l in LABELS}, quirks=quirks, lesions=lesions, time_s=round(dt, 2))
 
 # %% ../nbs/02_synth.ipynb #5b5d01a5
+def _write_all(plans, out, workers=1, progress=False):
+    "Render and write every series of `plans` (in `workers` processes: each series is seeded by its own plan); truth rows and visible slices, in plan order."
+    from concurrent.futures import ProcessPoolExecutor
+    from fastprogress.fastprogress import progress_bar
+    with ProcessPoolExecutor(workers) if workers > 1 else contextlib.nullcontext() as ex:
+        res = ex.map(write_series, plans, [out] * len(plans), chunksize=2) if ex else (write_series(p, out) for p in plans)
+        res = list(progress_bar(res, total=len(plans), leave=False) if progress else res)
+    return [r for rs, _ in res for r in rs], [v for _, v in res]
+
 def make_synth(out_dir, n_studies=_D['n_studies'], n_test_studies=_D['n_test_studies'], slices=_D['slices'], size=_D['size'], seed=_D['seed'],
                pos_rate=_D['pos_rate'], quirk_rate=_D['quirk_rate'], n_corrupt=_D['n_corrupt'],
-               overwrite=False, progress=False) -> dict:
-    "Write a synthetic RSNA 2019 data set (Kaggle layout) into `out_dir`; returns the summary (also `synth_truth.json`)."
+               overwrite=False, progress=False, workers=1) -> dict:
+    "Write a synthetic RSNA 2019 data set (Kaggle layout) into `out_dir`; returns the summary (also `synth_truth.json`). `workers`: processes rendering series (the same bytes for any count)."
     t0, out = time.perf_counter(), Path(out_dir)
     params = _synth_params(n_studies, n_test_studies, slices, size, seed, pos_rate, quirk_rate, n_corrupt)
     h = params_hash(dict(params, version=SYNTH_VERSION))
     if _prepare_out(out, h, overwrite): return load_json(out/TRUTH_JSON)
     plans = plan_synth(**params)
-    it = plans
-    if progress:
-        from fastprogress.fastprogress import progress_bar
-        it = progress_bar(plans, leave=False)
-    rows, vis = [], []
     for sub in (KAGGLE.train_dir, KAGGLE.test_dir): (out/sub).mkdir(parents=True, exist_ok=True)
-    for p in it:
-        r, v = write_series(p, out); rows += r; vis.append(v)
+    rows, vis = _write_all(plans, out, workers, progress)
     truth = pd.DataFrame(rows)
     train_csv, sample = kaggle_csvs(truth, seed)
     save_df(train_csv, out/KAGGLE.train_csv); save_df(sample, out/KAGGLE.sample_sub); save_df(truth, out/TRUTH_TABLE)
@@ -507,7 +510,8 @@ def synth_cli(out_dir:str,                                          # where to w
               pos_rate:float=_D['pos_rate'],                        # slice-level rate of `any`
               quirk_rate:float=_D['quirk_rate'],                    # fraction of series with each RSNA quirk
               n_corrupt:int=_D['n_corrupt'],                        # train files with undecodable pixel data
-              overwrite:store_true=False):                          # replace a different set in OUT_DIR
+              overwrite:store_true=False,                           # replace a different set in OUT_DIR
+              workers:int=1):                                       # processes rendering series (the same files for any count)
     "Write a synthetic RSNA 2019 data set in the Kaggle layout."
     with cli_errors('ich-synth', made=[out_dir]):
         if Path(out_dir).exists() and not Path(out_dir).is_dir(): raise UsageError(f'OUT_DIR {out_dir} is a file: give a folder for the data set')
@@ -515,7 +519,8 @@ def synth_cli(out_dir:str,                                          # where to w
         check_arg('slices', slices, lambda v: 1 <= v[0] <= v[1], 'MIN MAX with 1 <= MIN <= MAX')
         check_arg('size', size, lambda v: v >= 16, 'an image side of at least 16 pixels')
         for k, v in dict(pos_rate=pos_rate, quirk_rate=quirk_rate).items(): check_arg(k, v, lambda v: 0 <= v <= 1, 'a rate in 0..1')
-        try: s = make_synth(out_dir, n_studies, n_test_studies, slices, size, seed, pos_rate, quirk_rate, n_corrupt, overwrite, progress=True)
+        check_arg('workers', workers, lambda v: v >= 1, 'a number of processes >= 1')
+        try: s = make_synth(out_dir, n_studies, n_test_studies, slices, size, seed, pos_rate, quirk_rate, n_corrupt, overwrite, progress=True, workers=workers)
         except FileExistsError as e: raise UsageError(str(e)) from None
     print(f"{s['out_dir']}: {s['n_train']} train + {s['n_test']} test slices, {s['n_series']} series, "
           f"positive rate {s['pos_rate']:.3f}, built in {s['time_s']} s")

@@ -27,7 +27,7 @@ ICH_ROOT=${ICH_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 export ICH_ROOT
 ICH_RUN=${ICH_RUN:-ich-run}
 ICH_PREDICT=${ICH_PREDICT:-ich-predict}
-ICH_GPU_STAGES=${ICH_GPU_STAGES:-"train_cnn embed sequence predict jupyterlab"}
+ICH_GPU_STAGES=${ICH_GPU_STAGES:-"train_cnn embed sequence_fold sequence predict jupyterlab"}
 
 ich_log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
@@ -81,6 +81,7 @@ ich_sbatch_args() {
     preprocess) dtime=12:00:00; dmem=32G; dcpus=16 ;;
     train_cnn)  dtime=48:00:00; dmem=64G; dcpus=8 ;;
     embed)      dtime=12:00:00; dmem=64G; dcpus=8 ;;
+    sequence_fold) dtime=06:00:00; dmem=32G; dcpus=4 ;;   # one array task per fold of the sequence model
     sequence)   dtime=06:00:00; dmem=32G; dcpus=4 ;;
     submit)     dtime=01:00:00; dmem=16G; dcpus=2 ;;
     predict)    dtime=04:00:00; dmem=32G; dcpus=8 ;;
