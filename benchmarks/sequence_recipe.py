@@ -4,8 +4,8 @@
 
 WORK: a demo work dir with the embeddings stage done (e.g. papermill_runs/work/demo). NAME: the copy's folder under
 --out (links to WORK's inputs; only sequence/ is written). The JSON: parameters of `sequence_stage` over
-`DEMO_SEQ`. Prints the sequence model's and the CNN's out-of-fold wll (as `ich-demo` scores them: the CNN is the
-mean of the feature models' probabilities), their ratio, AUC(any) of both, the best epoch of each fold, and the
+`DEMO_SEQ`. Prints the sequence model's and the CNN's out-of-fold wll (the CNN: the mean of the feature models'
+out-of-fold probabilities the sequence model reads), their ratio, AUC(any) of both, the best epoch of each fold, and the
 seconds (one torch thread unless --threads).
 """
 import argparse, json, time

@@ -347,7 +347,7 @@ def safe_name(s, n=80) -> str:
 def env_info() -> dict:
     "Versions and host (those of the stage records: `_versions`), and the device, for run records."
     import torch
-    return dict(_versions(), cuda=torch.cuda.is_available(), **({'gpu': torch.cuda.get_device_name(0)} if torch.cuda.is_available() else {}))
+    return dict(_versions(), cuda=torch.cuda.is_available())   # _versions names the GPU once torch is imported
 
 def get_device(device='auto'):
     "`auto` -> cuda when available else cpu."

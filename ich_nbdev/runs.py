@@ -4,10 +4,11 @@
 
 # %% ../nbs/12_runs.ipynb #8e48ac0c
 from __future__ import annotations
-import os, re, sys, json, math, time, shlex, argparse, itertools, subprocess, contextlib, tempfile, datetime as dt
+import os, re, sys, json, math, time, operator, shlex, argparse, itertools, subprocess, contextlib, tempfile, datetime as dt
 from pathlib import Path
 import yaml
 from fastcore.script import call_parse, anno_parser
+from fastcore.xtras import modified_env
 from .core import *
 from .options import one_line_errors
 
@@ -521,9 +522,11 @@ def print_scores(scores, cols=_HEADLINE):
 DEMO_TARGETS = dict(cnn_auc_any=0.85,   # the least AUC(any) of the demo's out-of-fold CNN predictions
                     seq_wll_ratio=0.9)  # the sequence model's wll at most this fraction of the CNN's: a clear margin, not a lucky one
 
+_OPS = {'>=': operator.ge, '>': operator.gt, '<=': operator.le, '<': operator.lt}
+
 def _met(v, op, t):
     if v is None or t is None or v != v or t != t: return False   # a missing or NaN figure misses
-    return v >= t if op == '>=' else v > t if op == '>' else v <= t if op == '<=' else v < t
+    return _OPS[op](v, t)
 
 def demo_checks(scores, cnn='CNN ensemble', prior='constant prior (out-of-fold)', seq='sequence model') -> list[dict]:
     "The demo's figures next to their targets: CNN AUC(any) and wll vs the fold-wise prior; sequence model vs the CNN."
@@ -586,10 +589,8 @@ def stage_threads(threads, parallel, n_tasks) -> int:
 def run_demo(profile=None, force=False, overrides=None, threads=1, parallel=2, env=None) -> dict:
     "Every stage of the demo profile (`parallel` tasks of a stage at once, torch `threads` each, see `stage_threads`; `env`: more environment for the stage kernels, e.g. other CPU kernels), then its scores and `demo_checks`."
     prof = load_profile(demo_profile(profile), overrides)
-    old = {k: os.environ.get(k) for k in (*_THREAD_VARS, *(env or {}))}
-    os.environ.update({k: str(v) for k, v in (env or {}).items()})
     t0 = time.time()
-    try:
+    with modified_env(**{k: str(v) for k, v in (env or {}).items()}):   # the thread counts set below are undone with it
         rd = run_stages(prof, [], run_id=new_run_id(prof))   # the run record
         for s in prof['pipeline']:
             k = len(stage_tasks(prof, s))
@@ -597,10 +598,6 @@ def run_demo(profile=None, force=False, overrides=None, threads=1, parallel=2, e
             if parallel > 1 and k > 1: run_parallel(prof, s, rd, force, parallel)
             else: run_stages(prof, [s], run_id=rd.name, force=force)
         update_run_record(rd, end=dt.datetime.now().isoformat(timespec='seconds'), scores=_scores(prof))
-    finally:
-        for k, v in old.items():
-            if v is None: os.environ.pop(k, None)
-            else: os.environ[k] = v
     work = Path(prof['params']['work_dir'])
     scores = load_json(work/WD.scores) if (work/WD.scores).exists() else None
     return dict(profile=prof, work=work, run_dir=rd, scores=scores, checks=demo_checks(scores) if scores else None,
@@ -634,15 +631,9 @@ def demo_cli(profile: str = None,   # profile YAML (default: papermill_runs/demo
 # %% ../nbs/12_runs.ipynb #176df5fd
 def check_profile(fn, env=None) -> int:
     "Check that every task of every stage of profile `fn` only sets parameters its notebook declares; returns the task count."
-    old = {k: os.environ.get(k) for k in (env or {})}
-    os.environ.update(env or {})
-    try:
+    with modified_env(**(env or {})):
         prof = load_profile(fn)
         n = 0
         for s in prof['stages']:
             for t in stage_tasks(prof, s): task_params(prof, s, t, stage_notebook(prof, s)); n += 1
         return n
-    finally:
-        for k, v in old.items():
-            if v is None: os.environ.pop(k, None)
-            else: os.environ[k] = v

@@ -459,11 +459,9 @@ def _frame(ids, probs, **extra):
     return pd.DataFrame(probs, columns=LABELS).assign(image_id=ids, **extra)[['image_id', *extra, *LABELS]]
 
 # %% ../nbs/08_sequence.ipynb #0dd8e465
-def _fold_key(work, names, p, k) -> dict: return dict(p, fold=k, inputs=_inputs_key(work, names), version=SEQ_VERSION)
-
 def train_fold(work, data, folds, p, names, k, device=None, quiet=False) -> dict:
     "Train fold `k` (or skip it when done with these settings and inputs) under the fold's own lock: folds may train side by side, in other processes; its record."
-    fp, fn = _fold_key(work, names, p, k), wpath(work, WD.seq, WD.seq.model(k))
+    fp, fn = dict(p, fold=k, inputs=_inputs_key(work, names), version=SEQ_VERSION), wpath(work, WD.seq, WD.seq.model(k))
     with locked(Path(work)/WD.seq/f'fold{k}'):
         if stage_done(work, f'sequence_fold{k}', fp) and fn.exists(): return load_json(Path(work)/WD.stages/f'sequence_fold{k}.json')['record']
         learn = seq_learner(data, np.flatnonzero(folds != k), np.flatnonzero(folds == k), p['bs'], p['lr'], p['seed'] + k,

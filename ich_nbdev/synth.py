@@ -11,6 +11,7 @@ import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, CTImageStorage
 from fastcore.script import call_parse, Param, store_true
+from fastcore.parallel import parallel
 from .core import *
 
 # %% auto #0
@@ -445,15 +446,6 @@ def _summary(truth, plans, vis, params, h, out, dt):
                 label_counts={l: int(tr[l].sum()) for l in LABELS}, quirks=quirks, lesions=lesions, time_s=round(dt, 2))
 
 # %% ../nbs/02_synth.ipynb #5b5d01a5
-def _write_all(plans, out, workers=1, progress=False):
-    "Render and write every series of `plans` (in `workers` processes: each series is seeded by its own plan); truth rows and visible slices, in plan order."
-    from concurrent.futures import ProcessPoolExecutor
-    from fastprogress.fastprogress import progress_bar
-    with ProcessPoolExecutor(workers) if workers > 1 else contextlib.nullcontext() as ex:
-        res = ex.map(write_series, plans, [out] * len(plans), chunksize=2) if ex else (write_series(p, out) for p in plans)
-        res = list(progress_bar(res, total=len(plans), leave=False) if progress else res)
-    return [r for rs, _ in res for r in rs], [v for _, v in res]
-
 def make_synth(out_dir, n_studies=_D['n_studies'], n_test_studies=_D['n_test_studies'], slices=_D['slices'], size=_D['size'], seed=_D['seed'],
                pos_rate=_D['pos_rate'], quirk_rate=_D['quirk_rate'], n_corrupt=_D['n_corrupt'],
                overwrite=False, progress=False, workers=1) -> dict:
@@ -464,7 +456,8 @@ def make_synth(out_dir, n_studies=_D['n_studies'], n_test_studies=_D['n_test_stu
     if _prepare_out(out, h, overwrite): return load_json(out/TRUTH_JSON)
     plans = plan_synth(**params)
     for sub in (KAGGLE.train_dir, KAGGLE.test_dir): (out/sub).mkdir(parents=True, exist_ok=True)
-    rows, vis = _write_all(plans, out, workers, progress)
+    res = parallel(write_series, plans, out=out, n_workers=workers if workers > 1 else 0, progress=progress, chunksize=2)   # each series seeded by its plan
+    rows, vis = [r for rs, _ in res for r in rs], [v for _, v in res]
     truth = pd.DataFrame(rows)
     train_csv, sample = kaggle_csvs(truth, seed)
     save_df(train_csv, out/KAGGLE.train_csv); save_df(sample, out/KAGGLE.sample_sub); save_df(truth, out/TRUTH_TABLE)
